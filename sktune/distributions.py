@@ -1,0 +1,432 @@
+"""Parameter distributions and their one-float internal representation.
+
+Every distribution maps each of its values to one float (floats and ints to
+themselves, categorical choices to their index) so that samplers work on plain
+numbers and never see estimators, strings or scipy objects.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sktune._validation import is_int, is_real, param_error
+
+__all__ = [
+    "BaseDistribution",
+    "CategoricalChoiceType",
+    "CategoricalDistribution",
+    "FloatDistribution",
+    "IntDistribution",
+    "OpaqueChoice",
+    "check_distribution_compatibility",
+    "distribution_to_json",
+    "json_to_distribution",
+]
+
+CategoricalChoiceType = Any
+
+# Relative tolerance used when checking that a value lies on a step grid.
+_GRID_RTOL = 1e-8
+
+
+class BaseDistribution:
+    """Base class of every distribution.
+
+    Subclasses define the internal representation (one float per value), the
+    membership test and the JSON form.
+    """
+
+    def to_internal_repr(self, value: Any) -> float:
+        """Map an external value (what the objective sees) to its float."""
+        raise NotImplementedError
+
+    def to_external_repr(self, internal: float) -> Any:
+        """Map an internal float back to the external value."""
+        raise NotImplementedError
+
+    def _contains(self, internal: float) -> bool:
+        raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        """Whether an external value belongs to this distribution."""
+        try:
+            internal = self.to_internal_repr(value)
+        except (ValueError, TypeError):
+            return False
+        return self._contains(internal)
+
+    def single(self) -> bool:
+        """Whether the distribution holds exactly one value."""
+        raise NotImplementedError
+
+    def _attrs(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _key(self) -> tuple:
+        return (type(self).__name__, json.dumps(self._attrs(), sort_keys=True))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BaseDistribution):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._repr_attrs().items())
+        return f"{type(self).__name__}({args})"
+
+    def _repr_attrs(self) -> dict[str, Any]:
+        return self._attrs()
+
+
+def _check_bound(owner: str, name: str, value: Any) -> float:
+    if not is_real(value) or not math.isfinite(value):
+        raise param_error(owner, name, "a finite real number", value)
+    return value
+
+
+def _on_grid(x: float, low: float, step: float) -> bool:
+    k = (x - low) / step
+    return abs(k - round(k)) <= _GRID_RTOL * max(1.0, abs(k))
+
+
+class FloatDistribution(BaseDistribution):
+    """A continuous range of floats, optionally log-scaled or discretised.
+
+    Parameters
+    ----------
+    low, high : float
+        Inclusive bounds, ``low <= high``.
+    log : bool, default=False
+        Sample in log space; needs ``low > 0``.
+    step : float or None, default=None
+        Grid spacing; ``high - low`` must be a multiple of it. Excludes ``log``.
+
+    Examples
+    --------
+    >>> from sktune.distributions import FloatDistribution
+    >>> d = FloatDistribution(1e-3, 1.0, log=True)
+    >>> d.contains(0.5), d.contains(2.0)
+    (True, False)
+    >>> FloatDistribution(0.0, 1.0, step=0.25).to_external_repr(0.5)
+    0.5
+    """
+
+    def __init__(
+        self, low: float, high: float, *, log: bool = False, step: float | None = None
+    ) -> None:
+        owner = "FloatDistribution"
+        low = _check_bound(owner, "low", low)
+        high = _check_bound(owner, "high", high)
+        if low > high:
+            raise param_error(owner, "low", f"<= high={high!r}", low)
+        if not isinstance(log, (bool, np.bool_)):
+            raise param_error(owner, "log", "a bool", log)
+        if step is not None:
+            if log:
+                raise param_error(owner, "step", "None when log=True", step)
+            if not is_real(step) or not math.isfinite(step) or step <= 0:
+                raise param_error(owner, "step", "a float > 0 or None", step)
+            if not _on_grid(high, low, step):
+                raise param_error(
+                    owner,
+                    "step",
+                    f"a divisor of high - low = {high - low!r}",
+                    step,
+                )
+            step = float(step)
+        if log and low <= 0:
+            raise param_error(owner, "low", "> 0 when log=True", low)
+        self.low = float(low)
+        self.high = float(high)
+        self.log = bool(log)
+        self.step = step
+
+    def to_internal_repr(self, value: Any) -> float:
+        if not is_real(value):
+            raise ValueError(f"{value!r} is not a real number.")
+        value = float(value)
+        if math.isnan(value):
+            raise ValueError("NaN is not a valid value of a FloatDistribution.")
+        return value
+
+    def to_external_repr(self, internal: float) -> float:
+        return float(internal)
+
+    def _contains(self, internal: float) -> bool:
+        if not (self.low <= internal <= self.high):
+            return False
+        return self.step is None or _on_grid(internal, self.low, self.step)
+
+    def single(self) -> bool:
+        if self.step is None:
+            return self.low == self.high
+        return self.high - self.low < self.step
+
+    def _attrs(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+
+class IntDistribution(BaseDistribution):
+    """A range of integers, optionally log-scaled or stepped.
+
+    Parameters
+    ----------
+    low, high : int
+        Inclusive bounds, ``low <= high``.
+    log : bool, default=False
+        Sample in log space; needs ``low >= 1`` and ``step == 1``.
+    step : int, default=1
+        Spacing; ``high - low`` must be a multiple of it.
+
+    Examples
+    --------
+    >>> from sktune.distributions import IntDistribution
+    >>> d = IntDistribution(2, 10, step=2)
+    >>> d.contains(4), d.contains(5)
+    (True, False)
+    >>> d.to_external_repr(6.0)
+    6
+    """
+
+    def __init__(
+        self, low: int, high: int, *, log: bool = False, step: int = 1
+    ) -> None:
+        owner = "IntDistribution"
+        if not is_int(low):
+            raise param_error(owner, "low", "an int", low)
+        if not is_int(high):
+            raise param_error(owner, "high", "an int", high)
+        if low > high:
+            raise param_error(owner, "low", f"<= high={high!r}", low)
+        if not isinstance(log, (bool, np.bool_)):
+            raise param_error(owner, "log", "a bool", log)
+        if not is_int(step) or step < 1:
+            raise param_error(owner, "step", "an int >= 1", step)
+        if log and step != 1:
+            raise param_error(owner, "step", "1 when log=True", step)
+        if log and low < 1:
+            raise param_error(owner, "low", ">= 1 when log=True", low)
+        if (high - low) % step:
+            raise param_error(
+                owner, "step", f"a divisor of high - low = {high - low}", step
+            )
+        self.low = int(low)
+        self.high = int(high)
+        self.log = bool(log)
+        self.step = int(step)
+
+    def to_internal_repr(self, value: Any) -> float:
+        if not is_real(value):
+            raise ValueError(f"{value!r} is not an integer.")
+        x = float(value)
+        if math.isnan(x) or x != round(x):
+            raise ValueError(f"{value!r} is not an integer.")
+        return x
+
+    def to_external_repr(self, internal: float) -> int:
+        return int(round(internal))
+
+    def _contains(self, internal: float) -> bool:
+        if not (self.low <= internal <= self.high):
+            return False
+        return (round(internal) - self.low) % self.step == 0 and internal == round(
+            internal
+        )
+
+    def single(self) -> bool:
+        return self.high - self.low < self.step
+
+    def _attrs(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "log": self.log, "step": self.step}
+
+
+class OpaqueChoice:
+    """Stand-in for a categorical choice that JSON cannot hold.
+
+    A study read back from storage knows such a choice only by its ``repr``;
+    trials refer to it by index. Compare the search space of a live search
+    against it with :func:`check_distribution_compatibility`.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OpaqueChoice):
+            return self.text == other.text
+        return repr(other) == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def _encode_choice(choice: Any) -> Any:
+    """JSON form of one categorical choice (tagged for tuples and opaque ones)."""
+    if choice is None or isinstance(choice, (bool, str)):
+        return choice
+    if isinstance(choice, np.generic) and choice.shape == ():
+        choice = choice.item()
+        if isinstance(choice, (bool, str)):
+            return choice
+    if isinstance(choice, int):
+        return choice
+    if isinstance(choice, float):
+        if math.isfinite(choice):
+            return choice
+        return {"__float__": repr(choice)}
+    if isinstance(choice, tuple):
+        return {"__tuple__": [_encode_choice(c) for c in choice]}
+    if isinstance(choice, list):
+        return {"__list__": [_encode_choice(c) for c in choice]}
+    if isinstance(choice, OpaqueChoice):
+        return {"__opaque__": choice.text}
+    return {"__opaque__": repr(choice)}
+
+
+def _decode_choice(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if "__tuple__" in obj:
+            return tuple(_decode_choice(c) for c in obj["__tuple__"])
+        if "__list__" in obj:
+            return [_decode_choice(c) for c in obj["__list__"]]
+        if "__float__" in obj:
+            return float(obj["__float__"])
+        if "__opaque__" in obj:
+            return OpaqueChoice(obj["__opaque__"])
+    return obj
+
+
+def _choice_key(choice: Any) -> str:
+    return json.dumps(_encode_choice(choice), sort_keys=True)
+
+
+class CategoricalDistribution(BaseDistribution):
+    """A finite set of choices of any kind (None, tuples, estimators, ...).
+
+    The internal representation of a choice is its index in ``choices``.
+
+    Parameters
+    ----------
+    choices : sequence
+        At least one choice. Choices are compared by value: two estimators with
+        equal parameters are the same choice.
+
+    Examples
+    --------
+    >>> from sktune.distributions import CategoricalDistribution
+    >>> d = CategoricalDistribution(["rbf", "linear", None])
+    >>> d.to_internal_repr(None)
+    2.0
+    >>> d.to_external_repr(1.0)
+    'linear'
+    """
+
+    def __init__(self, choices: Sequence[CategoricalChoiceType]) -> None:
+        owner = "CategoricalDistribution"
+        if isinstance(choices, (str, bytes)) or not hasattr(choices, "__len__"):
+            raise param_error(owner, "choices", "a non-empty sequence", choices)
+        choices = tuple(choices)
+        if len(choices) == 0:
+            raise param_error(owner, "choices", "a non-empty sequence", choices)
+        self.choices = choices
+        self._keys = [_choice_key(c) for c in choices]
+        self._index: dict[str, int] = {}
+        for i, k in enumerate(self._keys):
+            self._index.setdefault(k, i)
+
+    def to_internal_repr(self, value: Any) -> float:
+        for i, c in enumerate(self.choices):
+            if c is value:
+                return float(i)
+        try:
+            return float(self._index[_choice_key(value)])
+        except KeyError:
+            raise ValueError(f"{value!r} is not one of the choices.") from None
+
+    def to_external_repr(self, internal: float) -> Any:
+        return self.choices[int(round(internal))]
+
+    def _contains(self, internal: float) -> bool:
+        i = int(round(internal))
+        return internal == i and 0 <= i < len(self.choices)
+
+    def single(self) -> bool:
+        return len(self.choices) == 1
+
+    def _attrs(self) -> dict[str, Any]:
+        return {"choices": [_encode_choice(c) for c in self.choices]}
+
+    def _key(self) -> tuple:
+        return (type(self).__name__, tuple(self._keys))
+
+    def _repr_attrs(self) -> dict[str, Any]:
+        return {"choices": self.choices}
+
+    @property
+    def has_opaque_choices(self) -> bool:
+        """Whether some choice is stored only by its repr in JSON."""
+        return any('"__opaque__"' in k for k in self._keys)
+
+
+def distribution_to_json(dist: BaseDistribution) -> str:
+    """Serialise a distribution to a JSON string.
+
+    Examples
+    --------
+    >>> from sktune.distributions import (
+    ...     IntDistribution, distribution_to_json, json_to_distribution)
+    >>> d = IntDistribution(1, 9, step=2)
+    >>> json_to_distribution(distribution_to_json(d)) == d
+    True
+    """
+    return json.dumps({"name": type(dist).__name__, "attributes": dist._attrs()})
+
+
+def json_to_distribution(text: str) -> BaseDistribution:
+    """Inverse of :func:`distribution_to_json`."""
+    obj = json.loads(text)
+    name, attrs = obj["name"], obj["attributes"]
+    if name == "FloatDistribution":
+        return FloatDistribution(
+            attrs["low"], attrs["high"], log=attrs["log"], step=attrs["step"]
+        )
+    if name == "IntDistribution":
+        return IntDistribution(
+            attrs["low"], attrs["high"], log=attrs["log"], step=attrs["step"]
+        )
+    if name == "CategoricalDistribution":
+        return CategoricalDistribution([_decode_choice(c) for c in attrs["choices"]])
+    raise ValueError(f"Unknown distribution {name!r} in JSON.")
+
+
+def check_distribution_compatibility(
+    old: BaseDistribution, new: BaseDistribution, name: str = "parameter"
+) -> None:
+    """Raise if ``new`` cannot replace ``old`` for the parameter ``name``.
+
+    Float and int ranges may change (a dynamic space may move its bounds);
+    the kind of distribution, ``log`` and categorical choices may not.
+    """
+    if type(old) is not type(new):
+        raise ValueError(
+            f"Parameter {name!r} was {old!r} and is now {new!r}: "
+            "a parameter cannot change its kind of distribution."
+        )
+    if isinstance(old, CategoricalDistribution) and old != new:
+        raise ValueError(
+            f"Parameter {name!r} has choices {new.choices!r}, but the study "
+            f"recorded {old.choices!r}."
+        )
+    if isinstance(old, (FloatDistribution, IntDistribution)) and old.log != new.log:
+        raise ValueError(f"Parameter {name!r} changed log from {old.log} to {new.log}.")

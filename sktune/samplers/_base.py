@@ -1,0 +1,96 @@
+"""The sampler interface."""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, Any
+
+from sktune._frozen import FrozenTrial, TrialState
+from sktune.distributions import BaseDistribution
+
+if TYPE_CHECKING:
+    from sktune.study._study import Study
+
+__all__ = ["BaseSampler"]
+
+
+class BaseSampler(abc.ABC):
+    """Proposes parameter values for trials.
+
+    A trial asks its sampler in two ways. When it starts, the sampler may
+    propose several parameters jointly: :meth:`infer_relative_search_space`
+    says which, :meth:`sample_relative` draws them. Any parameter the objective
+    then suggests that was not drawn jointly goes to
+    :meth:`sample_independent`. Values are external (what the objective gets).
+
+    To write a sampler, subclass this and implement the three methods; the
+    hooks :meth:`before_trial` and :meth:`after_trial` are optional.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sktune
+    >>> from sktune.samplers import BaseSampler
+    >>> class LowEnd(BaseSampler):
+    ...     def infer_relative_search_space(self, study, trial):
+    ...         return {}
+    ...     def sample_relative(self, study, trial, search_space):
+    ...         return {}
+    ...     def sample_independent(self, study, trial, name, distribution):
+    ...         return distribution.low
+    >>> study = sktune.create_study(sampler=LowEnd())
+    >>> study.optimize(lambda t: t.suggest_float("x", -1, 1), n_trials=1)
+    >>> study.best_params
+    {'x': -1.0}
+    """
+
+    @abc.abstractmethod
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        """Parameters to sample jointly for ``trial``."""
+
+    @abc.abstractmethod
+    def sample_relative(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        search_space: dict[str, BaseDistribution],
+    ) -> dict[str, Any]:
+        """Draw the parameters of ``search_space`` jointly (external values)."""
+
+    @abc.abstractmethod
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        """Draw one parameter (external value)."""
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:  # noqa: B027
+        """Called when a trial starts, before any sampling."""
+
+    def after_trial(  # noqa: B027
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        value: float | None,
+    ) -> None:
+        """Called when a trial finishes, before its state is stored."""
+
+    def set_budget(self, n_trials: int | None) -> None:  # noqa: B027
+        """Hear how many trials the study will hold in total (None: unknown).
+
+        :meth:`Study.optimize` and ``TPESearchCV.fit`` call it before their
+        first trial, so that a sampler can plan (for example, size its
+        start-up phase). The default ignores it.
+        """
+
+    def reseed_rng(self) -> None:  # noqa: B027
+        """Draw a fresh seed (used for workers of a parallel search)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

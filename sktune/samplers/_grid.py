@@ -1,0 +1,176 @@
+"""Exhaustive search over a grid, in a random order."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sktune._frozen import FrozenTrial, TrialState
+from sktune._validation import check_int, param_error
+from sktune.distributions import BaseDistribution, _choice_key
+from sktune.samplers._base import BaseSampler
+
+if TYPE_CHECKING:
+    from sktune.study._study import Study
+
+__all__ = ["GridSampler"]
+
+GRID_ID_KEY = "grid_id"
+
+
+class GridSampler(BaseSampler):
+    """Evaluate every combination of the given values once, then stop.
+
+    Each trial takes a grid point not yet taken, chosen at random (so that
+    parallel workers and interrupted studies cover the grid evenly). When every
+    point has been taken the study is stopped.
+
+    Parameters
+    ----------
+    search_space : dict of str to sequence
+        Values of each parameter. The objective must suggest exactly these
+        names, and every value must lie in what it suggests.
+    seed : int or None, default=None
+        Seed of the order in which the grid is visited.
+
+    Examples
+    --------
+    >>> import sktune
+    >>> space = {"x": [-1, 0, 1], "kind": ["a", "b"]}
+    >>> study = sktune.create_study(sampler=sktune.samplers.GridSampler(space, seed=0))
+    >>> def objective(trial):
+    ...     x = trial.suggest_int("x", -1, 1)
+    ...     return x**2 + (trial.suggest_categorical("kind", ["a", "b"]) == "b")
+    >>> study.optimize(objective, n_trials=100)
+    >>> len(study.trials), study.best_value
+    (6, 0.0)
+    """
+
+    def __init__(
+        self, search_space: Mapping[str, Sequence[Any]], seed: int | None = None
+    ) -> None:
+        owner = "GridSampler"
+        if not isinstance(search_space, Mapping):
+            raise param_error(
+                owner, "search_space", "a dict of sequences", search_space
+            )
+        for name, values in search_space.items():
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+                raise param_error(
+                    owner, f"search_space[{name!r}]", "a sequence of values", values
+                )
+            if len(values) == 0:
+                raise param_error(
+                    owner, f"search_space[{name!r}]", "a non-empty sequence", values
+                )
+        check_int(owner, "seed", seed, min_value=0, allow_none=True)
+        self.search_space = {k: list(v) for k, v in sorted(search_space.items())}
+        self.seed = seed
+        self._names = list(self.search_space)
+        self._grid = list(itertools.product(*self.search_space.values()))
+        self._rng = np.random.default_rng(seed)
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+
+    @property
+    def n_grid_points(self) -> int:
+        """Size of the grid."""
+        return len(self._grid)
+
+    def _taken_ids(self, study: Study) -> set[int]:
+        taken: set[int] = set()
+        for t in study.get_trials(deepcopy=False):
+            if t.state == TrialState.WAITING:
+                continue
+            gid = t.system_attrs.get(GRID_ID_KEY)
+            if gid is not None:
+                taken.add(gid)
+        return taken
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        fixed = trial.system_attrs.get("fixed_params")
+        if fixed is not None:
+            gid = self._find_point(fixed)
+            if gid is None:
+                return
+        else:
+            free = sorted(set(range(len(self._grid))) - self._taken_ids(study))
+            if free:
+                gid = int(self._rng.choice(free))
+            else:
+                warnings.warn(
+                    "Every grid point has been taken; this trial repeats one.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                gid = int(self._rng.integers(len(self._grid)))
+        study._storage.set_trial_system_attr(trial.trial_id, GRID_ID_KEY, gid)
+        trial.system_attrs = {**trial.system_attrs, GRID_ID_KEY: gid}
+
+    def _find_point(self, params: Mapping[str, Any]) -> int | None:
+        if set(params) != set(self._names):
+            return None
+        key = tuple(_choice_key(params[n]) for n in self._names)
+        for gid, point in enumerate(self._grid):
+            if tuple(_choice_key(v) for v in point) == key:
+                return gid
+        return None
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return {}
+
+    def sample_relative(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        search_space: dict[str, BaseDistribution],
+    ) -> dict[str, Any]:
+        return {}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        if param_name not in self.search_space:
+            raise ValueError(
+                f"Parameter {param_name!r} is not in the GridSampler's search space "
+                f"{sorted(self.search_space)}."
+            )
+        gid = trial.system_attrs[GRID_ID_KEY]
+        value = self._grid[gid][self._names.index(param_name)]
+        if not param_distribution.contains(value):
+            warnings.warn(
+                f"The grid value {value!r} of {param_name!r} is outside "
+                f"{param_distribution!r}.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return value
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        value: float | None,
+    ) -> None:
+        taken = self._taken_ids(study)
+        if len(taken) >= len(self._grid):
+            study.stop()
+
+    def is_exhausted(self, study: Study) -> bool:
+        """Whether every grid point has been taken by a trial of ``study``."""
+        return len(self._taken_ids(study)) >= len(self._grid)
+
+    def __repr__(self) -> str:
+        return f"GridSampler(search_space={self.search_space!r}, seed={self.seed!r})"

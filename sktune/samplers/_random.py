@@ -1,0 +1,88 @@
+"""Uniform random sampling."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sktune._frozen import FrozenTrial
+from sktune._validation import check_int
+from sktune.distributions import BaseDistribution
+from sktune.samplers._base import BaseSampler
+from sktune.samplers._transform import from_unit
+
+if TYPE_CHECKING:
+    from sktune.study._study import Study
+
+__all__ = ["RandomSampler"]
+
+
+class RandomSampler(BaseSampler):
+    """Draw each parameter independently and uniformly.
+
+    Log-scaled parameters are uniform in log space; ints and stepped floats
+    give each grid value the same probability; categoricals likewise.
+
+    Parameters
+    ----------
+    seed : int or None, default=None
+        Seed of the random generator; the same seed gives the same trials
+        (when trials run one at a time).
+
+    Examples
+    --------
+    >>> import sktune
+    >>> sampler = sktune.samplers.RandomSampler(seed=0)
+    >>> study = sktune.create_study(sampler=sampler)
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1, log=False), n_trials=5)
+    >>> len(study.trials)
+    5
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        check_int("RandomSampler", "seed", seed, min_value=0, allow_none=True)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return {}
+
+    def sample_relative(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        search_space: dict[str, BaseDistribution],
+    ) -> dict[str, Any]:
+        return {}
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        with self._lock:
+            u = self._rng.random()
+        internal = float(from_unit(param_distribution, np.asarray(u)))
+        return param_distribution.to_external_repr(internal)
+
+    def __repr__(self) -> str:
+        return f"RandomSampler(seed={self.seed!r})"

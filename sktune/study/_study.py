@@ -1,0 +1,616 @@
+"""Study: a named optimisation run over one objective."""
+
+from __future__ import annotations
+
+import copy
+import enum
+import threading
+import warnings
+from collections.abc import Callable, Container, Iterable, Sequence
+from typing import Any
+
+from sktune._frozen import FrozenTrial, TrialState
+from sktune._validation import param_error
+from sktune.distributions import BaseDistribution
+from sktune.exceptions import DuplicatedStudyError
+from sktune.pruners._base import BasePruner
+from sktune.samplers._base import BaseSampler
+from sktune.storages import BaseStorage, get_storage
+from sktune.study._trial import FIXED_PARAMS_KEY, Trial, check_value
+
+__all__ = [
+    "Study",
+    "StudyDirection",
+    "copy_study",
+    "create_study",
+    "delete_study",
+    "get_all_study_names",
+    "load_study",
+]
+
+ObjectiveFuncType = Callable[[Trial], float]
+CallbackType = Callable[["Study", FrozenTrial], None]
+
+
+class StudyDirection(enum.IntEnum):
+    """Whether the objective is minimised or maximised."""
+
+    NOT_SET = 0
+    MINIMIZE = 1
+    MAXIMIZE = 2
+
+    def __repr__(self) -> str:
+        return f"StudyDirection.{self.name}"
+
+
+def _parse_direction(direction: Any, owner: str = "create_study") -> str:
+    if isinstance(direction, StudyDirection) and direction != StudyDirection.NOT_SET:
+        return direction.name.lower()
+    if isinstance(direction, str) and direction.lower() in ("minimize", "maximize"):
+        return direction.lower()
+    raise param_error(owner, "direction", "'minimize' or 'maximize'", direction)
+
+
+def _default_sampler(seed: int | None = None) -> BaseSampler:
+    from sktune.samplers import RandomSampler
+
+    return RandomSampler(seed=seed)
+
+
+def _default_pruner() -> BasePruner:
+    from sktune.pruners import NopPruner
+
+    return NopPruner()
+
+
+class Study:
+    """A set of trials that optimise one objective, kept in a storage.
+
+    Create one with :func:`create_study` or :func:`load_study`.
+
+    Examples
+    --------
+    >>> import sktune
+    >>> study = sktune.create_study(direction="maximize",
+    ...     sampler=sktune.samplers.RandomSampler(seed=1))
+    >>> study.optimize(lambda t: -(t.suggest_float("x", -3, 3) - 1) ** 2, n_trials=30)
+    >>> abs(study.best_params["x"] - 1) < 0.5
+    True
+    """
+
+    def __init__(
+        self,
+        study_name: str,
+        storage: BaseStorage | str | None,
+        sampler: BaseSampler | None = None,
+        pruner: BasePruner | None = None,
+    ) -> None:
+        self._storage = get_storage(storage)
+        self._study_id = self._storage.get_study_id_from_name(study_name)
+        self.study_name = study_name
+        self._direction = self._storage.get_study_direction(self._study_id)
+        self.sampler = sampler if sampler is not None else _default_sampler()
+        self.pruner = pruner if pruner is not None else _default_pruner()
+        if not isinstance(self.sampler, BaseSampler):
+            raise param_error("Study", "sampler", "a BaseSampler or None", sampler)
+        if not isinstance(self.pruner, BasePruner):
+            raise param_error("Study", "pruner", "a BasePruner or None", pruner)
+        self._stop_flag = False
+        self._thread_local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_thread_local"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._thread_local = threading.local()
+
+    # -- reading -------------------------------------------------------------------
+    @property
+    def direction(self) -> StudyDirection:
+        """:class:`StudyDirection` of the objective."""
+        return StudyDirection[self._direction.upper()]
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        """``[direction]``, for code written for multi-objective Optuna."""
+        return [self.direction]
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """Copies of every trial, ordered by number."""
+        return self.get_trials(deepcopy=True)
+
+    def get_trials(
+        self,
+        deepcopy: bool = True,
+        states: Container[TrialState] | None = None,
+    ) -> list[FrozenTrial]:
+        """Trials ordered by number, optionally only those in ``states``.
+
+        Parameters
+        ----------
+        deepcopy : bool, default=True
+            Return copies. With False the caller must not modify the trials.
+        states : container of TrialState or None
+            Keep only these states.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> from sktune.trial import TrialState
+        >>> study = sktune.create_study()
+        >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        >>> len(study.get_trials(states=(TrialState.COMPLETE,)))
+        3
+        """
+        return self._storage.get_all_trials(
+            self._study_id, deepcopy=deepcopy, states=states
+        )
+
+    def _get_trials(
+        self,
+        deepcopy: bool = False,
+        states: Container[TrialState] | None = None,
+        use_cache: bool = False,
+    ) -> list[FrozenTrial]:
+        return self.get_trials(deepcopy=deepcopy, states=states)
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The complete trial with the best value (first one on ties).
+
+        Raises
+        ------
+        ValueError
+            If no trial is complete.
+        """
+        complete = self._storage.get_all_trials(
+            self._study_id, deepcopy=False, states=(TrialState.COMPLETE,)
+        )
+        if not complete:
+            raise ValueError("No trial is complete yet; there is no best trial.")
+        if self._direction == "maximize":
+            best = max(complete, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
+        else:
+            best = min(complete, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
+        return best.copy()
+
+    @property
+    def best_value(self) -> float:
+        """Value of :attr:`best_trial`."""
+        value = self.best_trial.value
+        assert value is not None  # a COMPLETE trial always has a value
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """Parameters of :attr:`best_trial`."""
+        return self.best_trial.params
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """User attributes of the study."""
+        return self._storage.get_study_user_attrs(self._study_id)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """System attributes of the study."""
+        return self._storage.get_study_system_attrs(self._study_id)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable value to the study."""
+        self._storage.set_study_user_attr(self._study_id, key, value)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Attach an internal JSON-serialisable value to the study."""
+        self._storage.set_study_system_attr(self._study_id, key, value)
+
+    # -- ask and tell -----------------------------------------------------------
+    def ask(
+        self, fixed_distributions: dict[str, BaseDistribution] | None = None
+    ) -> Trial:
+        """Start a new trial (an enqueued one first, if any).
+
+        Parameters
+        ----------
+        fixed_distributions : dict or None
+            Parameters to suggest at once, as ``{name: distribution}``.
+
+        Returns
+        -------
+        Trial
+
+        Examples
+        --------
+        >>> import sktune
+        >>> study = sktune.create_study()
+        >>> trial = study.ask()
+        >>> x = trial.suggest_float("x", -1, 1)
+        >>> study.tell(trial, x**2).state
+        TrialState.COMPLETE
+        """
+        self._storage.fail_stale_trials(self._study_id)
+        trial_id = self._pop_waiting_trial_id()
+        if trial_id is None:
+            trial_id = self._storage.create_new_trial(self._study_id)
+        trial = Trial(self, trial_id)
+        for name, dist in (fixed_distributions or {}).items():
+            trial._suggest(name, dist)
+        return trial
+
+    def _pop_waiting_trial_id(self) -> int | None:
+        for t in self._storage.get_all_trials(
+            self._study_id, deepcopy=False, states=(TrialState.WAITING,)
+        ):
+            if self._storage.set_trial_state_values(t.trial_id, TrialState.RUNNING):
+                return t.trial_id
+        return None
+
+    def tell(
+        self,
+        trial: Trial | int,
+        value: float | Sequence[float] | None = None,
+        state: TrialState | None = None,
+        skip_if_finished: bool = False,
+        *,
+        values: Sequence[float] | None = None,
+    ) -> FrozenTrial:
+        """Finish a trial started with :meth:`ask`.
+
+        Parameters
+        ----------
+        trial : Trial or int
+            The trial or its number.
+        value : float or None
+            The objective value; needed when ``state`` is None or COMPLETE.
+        state : TrialState or None
+            COMPLETE (default when a value is given), PRUNED or FAIL.
+        skip_if_finished : bool, default=False
+            Do nothing (instead of raising) when the trial is already finished.
+
+        Returns
+        -------
+        FrozenTrial
+            The finished trial.
+        """
+        if values is not None:
+            value = values
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            if len(value) != 1:
+                raise ValueError("sktune studies have a single objective.")
+            value = value[0]
+        if isinstance(trial, Trial):
+            trial_id = trial._trial_id
+        else:
+            trial_id = self._storage.get_trial_id_from_study_id_trial_number(
+                self._study_id, int(trial)
+            )
+        frozen = (
+            trial._frozen
+            if isinstance(trial, Trial)
+            else self._storage.get_trial(trial_id)
+        )
+        current = self._storage.get_trial(trial_id).state
+        if current.is_finished():
+            if skip_if_finished:
+                return self._storage.get_trial(trial_id)
+            raise RuntimeError(
+                f"Trial {frozen.number} is already finished ({current.name})."
+            )
+
+        if state is None:
+            state = TrialState.COMPLETE
+        if state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+            raise ValueError(
+                f"The 'state' parameter of Study.tell must be COMPLETE, PRUNED or "
+                f"FAIL. Got {state!r} instead."
+            )
+        out_value: float | None = None
+        if state == TrialState.COMPLETE:
+            out_value, why = check_value(value)
+            if why is not None:
+                warnings.warn(
+                    f"Trial {frozen.number} failed: {why}", UserWarning, stacklevel=2
+                )
+                state = TrialState.FAIL
+        elif value is not None and state == TrialState.FAIL:
+            raise ValueError("A FAIL trial cannot have a value.")
+
+        self.sampler.after_trial(self, frozen, state, out_value)
+        self._storage.set_trial_state_values(trial_id, state, out_value)
+        return self._storage.get_trial(trial_id)
+
+    def enqueue_trial(
+        self,
+        params: dict[str, Any],
+        user_attrs: dict[str, Any] | None = None,
+        skip_if_exists: bool = False,
+    ) -> None:
+        """Queue a trial with fixed parameters; the next :meth:`ask` takes it.
+
+        Parameters the objective suggests that are not in ``params`` are
+        sampled as usual.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> study = sktune.create_study()
+        >>> study.enqueue_trial({"x": 0.25})
+        >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+        >>> study.trials[0].params
+        {'x': 0.25}
+        """
+        if skip_if_exists:
+            for t in self.get_trials(deepcopy=False):
+                fixed = t.system_attrs.get(FIXED_PARAMS_KEY)
+                if fixed == params or t.params == params:
+                    return
+        template = FrozenTrial(
+            0,
+            TrialState.WAITING,
+            None,
+            None,
+            None,
+            {},
+            {},
+            dict(user_attrs or {}),
+            {FIXED_PARAMS_KEY: dict(params)},
+            {},
+            0,
+        )
+        self._storage.create_new_trial(self._study_id, template_trial=template)
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Add a finished trial (for example, from another study)."""
+        self._storage.create_new_trial(self._study_id, template_trial=trial)
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        """Add several finished trials."""
+        for t in trials:
+            self.add_trial(t)
+
+    # -- optimize ---------------------------------------------------------------
+    def optimize(
+        self,
+        func: ObjectiveFuncType,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: Iterable[type[Exception]] | type[Exception] = (),
+        callbacks: list[CallbackType] | None = None,
+        gc_after_trial: bool = False,
+        show_progress_bar: bool = False,
+    ) -> None:
+        """Run trials of ``func`` until ``n_trials``, ``timeout`` or :meth:`stop`.
+
+        Parameters
+        ----------
+        func : callable
+            ``func(trial) -> float``.
+        n_trials : int or None
+            Trials to run in this call; None for no limit.
+        timeout : float or None
+            Seconds after which no new trial starts.
+        n_jobs : int, default=1
+            Trials running at once, in threads; -1 for one per CPU.
+        catch : exception class or tuple of them
+            Exceptions that fail the trial without ending the optimisation.
+        callbacks : list of callables or None
+            ``callback(study, frozen_trial)`` after each trial.
+        gc_after_trial : bool, default=False
+            Run the garbage collector after each trial.
+        show_progress_bar : bool, default=False
+            Show a tqdm progress bar (needs the ``progress`` extra).
+
+        Examples
+        --------
+        >>> import sktune
+        >>> study = sktune.create_study()
+        >>> study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=10)
+        >>> len(study.trials)
+        10
+        """
+        from sktune.study._optimize import run_optimize
+
+        run_optimize(
+            self,
+            func,
+            n_trials=n_trials,
+            timeout=timeout,
+            n_jobs=n_jobs,
+            catch=catch,
+            callbacks=callbacks,
+            gc_after_trial=gc_after_trial,
+            show_progress_bar=show_progress_bar,
+        )
+
+    def stop(self) -> None:
+        """Ask :meth:`optimize` to start no new trial (running ones finish).
+
+        Examples
+        --------
+        >>> import sktune
+        >>> study = sktune.create_study()
+        >>> def objective(trial):
+        ...     if trial.number == 4:
+        ...         trial.study.stop()
+        ...     return trial.suggest_float("x", 0, 1)
+        >>> study.optimize(objective, n_trials=100)
+        >>> len(study.trials)
+        5
+        """
+        self._stop_flag = True
+
+    def trials_dataframe(
+        self,
+        attrs: tuple[str, ...] = (
+            "number",
+            "value",
+            "datetime_start",
+            "datetime_complete",
+            "duration",
+            "params",
+            "user_attrs",
+            "system_attrs",
+            "state",
+        ),
+        multi_index: bool = False,
+    ) -> Any:
+        """The trials as a pandas DataFrame (needs the ``pandas`` extra).
+
+        Columns follow Optuna: ``number``, ``value``, ``params_<name>``,
+        ``user_attrs_<key>``, ``state`` (as a string), ...
+
+        Examples
+        --------
+        >>> import sktune
+        >>> study = sktune.create_study()
+        >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+        >>> list(study.trials_dataframe(attrs=("number", "params")).columns)
+        ['number', 'params_x']
+        """
+        from sktune.study._dataframe import trials_dataframe
+
+        return trials_dataframe(self, attrs, multi_index)
+
+    def __repr__(self) -> str:
+        return f"Study(study_name={self.study_name!r}, direction={self._direction!r})"
+
+
+def create_study(
+    *,
+    storage: BaseStorage | str | None = None,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+    study_name: str | None = None,
+    direction: str | StudyDirection = "minimize",
+    load_if_exists: bool = False,
+    directions: Sequence[str | StudyDirection] | None = None,
+) -> Study:
+    """Create a new study.
+
+    Parameters
+    ----------
+    storage : None, str or BaseStorage
+        None (in memory), ``"sqlite:///file.db"``, or a storage object.
+    sampler : BaseSampler or None
+        Defaults to :class:`~sktune.samplers.TPESampler`.
+    pruner : BasePruner or None
+        Defaults to :class:`~sktune.pruners.MedianPruner`.
+    study_name : str or None
+        A unique name; generated when None.
+    direction : {"minimize", "maximize"}, default="minimize"
+    load_if_exists : bool, default=False
+        Load the study of that name if it exists instead of raising
+        :class:`~sktune.exceptions.DuplicatedStudyError`.
+    directions : list or None
+        Accepted for Optuna compatibility; must hold exactly one direction.
+
+    Returns
+    -------
+    Study
+
+    Examples
+    --------
+    >>> import sktune
+    >>> study = sktune.create_study(direction="maximize")
+    >>> study.direction
+    StudyDirection.MAXIMIZE
+    """
+    if directions is not None:
+        if len(directions) != 1:
+            raise param_error(
+                "create_study", "directions", "a list of one direction", directions
+            )
+        direction = directions[0]
+    direction_name = _parse_direction(direction)
+    if sampler is not None and not isinstance(sampler, BaseSampler):
+        raise param_error("create_study", "sampler", "a BaseSampler or None", sampler)
+    if pruner is not None and not isinstance(pruner, BasePruner):
+        raise param_error("create_study", "pruner", "a BasePruner or None", pruner)
+    if study_name is not None and not isinstance(study_name, str):
+        raise param_error("create_study", "study_name", "a str or None", study_name)
+    backend = get_storage(storage)
+    try:
+        study_id = backend.create_new_study(direction_name, study_name)
+    except DuplicatedStudyError:
+        if not load_if_exists:
+            raise
+        assert study_name is not None
+        study_id = backend.get_study_id_from_name(study_name)
+        stored = backend.get_study_direction(study_id)
+        if stored != direction_name:
+            raise ValueError(
+                f"Study {study_name!r} exists with direction {stored!r}, not "
+                f"{direction_name!r}."
+            ) from None
+    name = backend.get_study_name(study_id)
+    return Study(name, backend, sampler=sampler, pruner=pruner)
+
+
+def load_study(
+    *,
+    study_name: str | None,
+    storage: BaseStorage | str,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+) -> Study:
+    """Load an existing study.
+
+    With ``study_name=None`` the storage must hold exactly one study.
+
+    Examples
+    --------
+    >>> import sktune
+    >>> from sktune.storages import InMemoryStorage
+    >>> storage = InMemoryStorage()
+    >>> _ = sktune.create_study(study_name="s", storage=storage)
+    >>> sktune.load_study(study_name="s", storage=storage).study_name
+    's'
+    """
+    backend = get_storage(storage)
+    if study_name is None:
+        names = backend.get_all_study_names()
+        if len(names) != 1:
+            raise ValueError(
+                "study_name=None needs a storage with exactly one study; this "
+                f"one has {len(names)}."
+            )
+        study_name = names[0]
+    backend.get_study_id_from_name(study_name)
+    return Study(study_name, backend, sampler=sampler, pruner=pruner)
+
+
+def delete_study(*, study_name: str, storage: BaseStorage | str) -> None:
+    """Delete a study and its trials from a storage."""
+    backend = get_storage(storage)
+    backend.delete_study(backend.get_study_id_from_name(study_name))
+
+
+def get_all_study_names(storage: BaseStorage | str) -> list[str]:
+    """Names of the studies in a storage."""
+    return get_storage(storage).get_all_study_names()
+
+
+def copy_study(
+    *,
+    from_study_name: str,
+    from_storage: BaseStorage | str,
+    to_storage: BaseStorage | str,
+    to_study_name: str | None = None,
+) -> None:
+    """Copy a study, its attributes and trials, to another storage."""
+    source = load_study(study_name=from_study_name, storage=from_storage)
+    target = create_study(
+        storage=to_storage,
+        study_name=to_study_name or from_study_name,
+        direction=source._direction,
+    )
+    for key, value in source.user_attrs.items():
+        target.set_user_attr(key, value)
+    for key, value in source.system_attrs.items():
+        target.set_system_attr(key, value)
+    target.add_trials(copy.copy(t) for t in source.get_trials(deepcopy=False))

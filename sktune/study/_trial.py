@@ -1,0 +1,297 @@
+"""A running trial: the object the objective function receives."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sktune._frozen import FrozenTrial
+from sktune._validation import is_int, is_real
+from sktune.distributions import (
+    BaseDistribution,
+    CategoricalChoiceType,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+if TYPE_CHECKING:
+    import datetime
+
+    from sktune.study._study import Study
+
+__all__ = ["Trial"]
+
+FIXED_PARAMS_KEY = "fixed_params"
+
+
+class Trial:
+    """One evaluation of the objective, handed to it by :meth:`Study.optimize`
+    or returned by :meth:`Study.ask`.
+
+    Parameters are suggested define-by-run: what a trial suggests may depend on
+    what it suggested before. Suggesting the same name twice returns the first
+    value.
+
+    Examples
+    --------
+    >>> import sktune
+    >>> def objective(trial):
+    ...     kind = trial.suggest_categorical("kind", ["linear", "square"])
+    ...     x = trial.suggest_float("x", -2.0, 2.0)
+    ...     if kind == "square":
+    ...         return x**2
+    ...     return abs(x) + trial.suggest_int("k", 0, 3)
+    >>> study = sktune.create_study(sampler=sktune.samplers.RandomSampler(seed=0))
+    >>> study.optimize(objective, n_trials=20)
+    >>> study.best_value < 0.5
+    True
+    """
+
+    def __init__(self, study: Study, trial_id: int) -> None:
+        self.study = study
+        self._trial_id = trial_id
+        storage = study._storage
+        # A local mirror of the stored record; this object owns the trial while
+        # it runs, so the mirror stays in step with the storage.
+        self._frozen: FrozenTrial = storage.get_trial(trial_id)
+        sampler = study.sampler
+        sampler.before_trial(study, self._frozen)
+        self._relative_space = sampler.infer_relative_search_space(study, self._frozen)
+        self._relative_params: dict[str, Any] | None = None
+
+    # -- identity --------------------------------------------------------------
+    @property
+    def number(self) -> int:
+        """Position of the trial in the study, from 0."""
+        return self._frozen.number
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameters suggested so far (external values)."""
+        return dict(self._frozen.params)
+
+    @property
+    def distributions(self) -> dict[str, BaseDistribution]:
+        """Distributions of the parameters suggested so far."""
+        return dict(self._frozen.distributions)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """User attributes set on this trial."""
+        return dict(self._frozen.user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """System attributes set on this trial."""
+        return dict(self._frozen.system_attrs)
+
+    @property
+    def datetime_start(self) -> datetime.datetime | None:
+        """When the trial started."""
+        return self._frozen.datetime_start
+
+    @property
+    def relative_params(self) -> dict[str, Any]:
+        """Parameters the sampler drew jointly for this trial."""
+        if self._relative_params is None:
+            self._relative_params = self.study.sampler.sample_relative(
+                self.study, self._frozen, self._relative_space
+            )
+        return self._relative_params
+
+    # -- suggestions -----------------------------------------------------------
+    def suggest_float(
+        self,
+        name: str,
+        low: float,
+        high: float,
+        *,
+        step: float | None = None,
+        log: bool = False,
+    ) -> float:
+        """Suggest a float in ``[low, high]``.
+
+        Parameters
+        ----------
+        name : str
+            Parameter name.
+        low, high : float
+            Inclusive bounds.
+        step : float or None, default=None
+            Grid spacing, or None for a continuous range.
+        log : bool, default=False
+            Sample in log space.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import sktune
+        >>> trial = sktune.create_study().ask()
+        >>> 1e-3 <= trial.suggest_float("lr", 1e-3, 1.0, log=True) <= 1.0
+        True
+        """
+        return self._suggest(name, FloatDistribution(low, high, log=log, step=step))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """Suggest an int in ``[low, high]``.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> trial = sktune.create_study().ask()
+        >>> trial.suggest_int("depth", 2, 8, step=2) in (2, 4, 6, 8)
+        True
+        """
+        return self._suggest(name, IntDistribution(low, high, log=log, step=step))
+
+    def suggest_categorical(
+        self, name: str, choices: Sequence[CategoricalChoiceType]
+    ) -> Any:
+        """Suggest one of ``choices`` (any objects).
+
+        Examples
+        --------
+        >>> import sktune
+        >>> trial = sktune.create_study().ask()
+        >>> trial.suggest_categorical("kernel", ["rbf", "linear"]) in ("rbf", "linear")
+        True
+        """
+        return self._suggest(name, CategoricalDistribution(choices))
+
+    def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
+        if not isinstance(name, str):
+            raise TypeError(f"Parameter names must be str. Got {name!r} instead.")
+        frozen = self._frozen
+        if name in frozen.distributions:
+            old = frozen.distributions[name]
+            if old != distribution:
+                raise ValueError(
+                    f"Parameter {name!r} was suggested as {old!r} in this trial "
+                    f"and is now suggested as {distribution!r}."
+                )
+            return frozen.params[name]
+
+        fixed = frozen.system_attrs.get(FIXED_PARAMS_KEY)
+        if fixed is not None and name in fixed:
+            value = fixed[name]
+            if (
+                isinstance(distribution, CategoricalDistribution)
+                and isinstance(value, dict)
+                and "__index__" in value
+            ):
+                value = distribution.choices[value["__index__"]]
+            if not distribution.contains(value):
+                warnings.warn(
+                    f"The fixed value {value!r} of parameter {name!r} is outside "
+                    f"{distribution!r}; it is used anyway.",
+                    stacklevel=3,
+                )
+        elif distribution.single():
+            value = distribution.to_external_repr(
+                distribution.to_internal_repr(
+                    distribution.choices[0]
+                    if isinstance(distribution, CategoricalDistribution)
+                    else distribution.low
+                )
+            )
+        elif (
+            name in self._relative_space
+            and self._relative_space[name] == distribution
+            and name in self.relative_params
+        ):
+            value = self.relative_params[name]
+        else:
+            value = self.study.sampler.sample_independent(
+                self.study, frozen, name, distribution
+            )
+        internal = distribution.to_internal_repr(value)
+        self.study._storage.set_trial_param(
+            self._trial_id, name, internal, distribution
+        )
+        value = distribution.to_external_repr(internal)
+        frozen.params = {**frozen.params, name: value}
+        frozen.distributions = {**frozen.distributions, name: distribution}
+        return value
+
+    # -- pruning -----------------------------------------------------------------
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate objective value at ``step``.
+
+        A step reported twice keeps its first value (with a warning).
+
+        Examples
+        --------
+        >>> import sktune
+        >>> trial = sktune.create_study().ask()
+        >>> trial.report(0.5, step=1)
+        """
+        if not is_real(value):
+            raise TypeError(
+                f"The 'value' parameter of Trial.report must be a float. "
+                f"Got {value!r} instead."
+            )
+        if not is_int(step) or step < 0:
+            raise ValueError(
+                f"The 'step' parameter of Trial.report must be an int >= 0. "
+                f"Got {step!r} instead."
+            )
+        step = int(step)
+        frozen = self._frozen
+        if step in frozen.intermediate_values:
+            warnings.warn(
+                f"Step {step} of trial {self.number} was already reported; the "
+                "new value is ignored.",
+                stacklevel=2,
+            )
+            return
+        value = float(value)
+        self.study._storage.set_trial_intermediate_value(self._trial_id, step, value)
+        frozen.intermediate_values = {**frozen.intermediate_values, step: value}
+
+    def should_prune(self) -> bool:
+        """Ask the study's pruner whether this trial should stop now.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> trial = sktune.create_study().ask()
+        >>> trial.report(1.0, step=0)
+        >>> trial.should_prune()
+        False
+        """
+        return bool(self.study.pruner.prune(self.study, self._frozen))
+
+    # -- attributes ----------------------------------------------------------------
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable value to the trial."""
+        self.study._storage.set_trial_user_attr(self._trial_id, key, value)
+        self._frozen.user_attrs = {**self._frozen.user_attrs, key: value}
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Attach an internal JSON-serialisable value to the trial."""
+        self.study._storage.set_trial_system_attr(self._trial_id, key, value)
+        self._frozen.system_attrs = {**self._frozen.system_attrs, key: value}
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self._frozen.params!r})"
+
+
+def check_value(value: Any) -> tuple[float | None, str | None]:
+    """Convert an objective's return value to a float, or say why not."""
+    if isinstance(value, bool) or not is_real(value):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return None, (f"The objective returned {value!r}, which is not a number.")
+    value = float(value)
+    if math.isnan(value):
+        return None, "The objective returned NaN."
+    return value, None

@@ -1,0 +1,6 @@
+"""Trials, as Optuna users import them (``sktune.trial.TrialState``)."""
+
+from sktune._frozen import FrozenTrial, TrialState
+from sktune.study._trial import Trial
+
+__all__ = ["FrozenTrial", "Trial", "TrialState"]
