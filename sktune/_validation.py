@@ -11,17 +11,21 @@ from sktune.exceptions import InvalidParameterError
 def param_error(owner: str, name: str, rule: str, value: Any) -> InvalidParameterError:
     """Build the house-style error: parameter, rule, bad value."""
     return InvalidParameterError(
-        f"The {name!r} parameter of {owner} must be {rule}. Got {value!r} instead."
+        f"The '{name}' parameter of {owner} must be {rule}. Got {value!r} instead."
     )
 
 
 def is_int(value: Any) -> bool:
     """True for Python and numpy integers, False for bools."""
+    if type(value) is int:  # fast path
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def is_real(value: Any) -> bool:
     """True for finite-or-not real numbers, False for bools."""
+    if type(value) in (float, int):  # fast path
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 

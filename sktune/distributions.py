@@ -68,15 +68,24 @@ class BaseDistribution:
         raise NotImplementedError
 
     def _key(self) -> tuple:
-        return (type(self).__name__, json.dumps(self._attrs(), sort_keys=True))
+        return (type(self).__name__, *self._attrs().values())
+
+    def _cached_key(self) -> tuple:
+        try:
+            return self.__dict__["_key_cache"]
+        except KeyError:
+            key = self.__dict__["_key_cache"] = self._key()
+            return key
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, BaseDistribution):
             return NotImplemented
-        return self._key() == other._key()
+        return self._cached_key() == other._cached_key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self._cached_key())
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._repr_attrs().items())
@@ -93,8 +102,10 @@ def _check_bound(owner: str, name: str, value: Any) -> float:
 
 
 def _on_grid(x: float, low: float, step: float) -> bool:
-    k = (x - low) / step
-    return abs(k - round(k)) <= _GRID_RTOL * max(1.0, abs(k))
+    k = round((x - low) / step)
+    # Tolerate rounding noise of the arithmetic, never a fraction of a step.
+    tol = max(1e-12 * max(abs(x), abs(low)), _GRID_RTOL * step)
+    return abs(low + k * step - x) <= tol
 
 
 class FloatDistribution(BaseDistribution):
@@ -307,8 +318,19 @@ def _decode_choice(obj: Any) -> Any:
     return obj
 
 
+_SCALAR_TAGS = {str: "s", int: "i", float: "f", bool: "b", type(None): "n"}
+
+
 def _choice_key(choice: Any) -> str:
-    return json.dumps(_encode_choice(choice), sort_keys=True)
+    """A string that identifies a choice by value (and kind)."""
+    tag = _SCALAR_TAGS.get(type(choice))
+    if tag is not None and not (tag == "f" and not math.isfinite(choice)):
+        return f"{tag}:{choice!r}"
+    encoded = _encode_choice(choice)
+    tag = _SCALAR_TAGS.get(type(encoded))
+    if tag is not None:  # numpy scalars
+        return f"{tag}:{encoded!r}"
+    return json.dumps(encoded, sort_keys=True)
 
 
 class CategoricalDistribution(BaseDistribution):
@@ -376,7 +398,7 @@ class CategoricalDistribution(BaseDistribution):
     @property
     def has_opaque_choices(self) -> bool:
         """Whether some choice is stored only by its repr in JSON."""
-        return any('"__opaque__"' in k for k in self._keys)
+        return any(k.startswith("{") and '"__opaque__"' in k for k in self._keys)
 
 
 def distribution_to_json(dist: BaseDistribution) -> str:

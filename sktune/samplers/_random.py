@@ -11,7 +11,7 @@ from sktune._frozen import FrozenTrial
 from sktune._validation import check_int
 from sktune.distributions import BaseDistribution
 from sktune.samplers._base import BaseSampler
-from sktune.samplers._transform import from_unit
+from sktune.samplers._transform import from_unit_scalar
 
 if TYPE_CHECKING:
     from sktune.study._study import Study
@@ -81,8 +81,8 @@ class RandomSampler(BaseSampler):
     ) -> Any:
         with self._lock:
             u = self._rng.random()
-        internal = float(from_unit(param_distribution, np.asarray(u)))
-        return param_distribution.to_external_repr(internal)
+        dist = param_distribution
+        return dist.to_external_repr(from_unit_scalar(dist, u))
 
     def __repr__(self) -> str:
         return f"RandomSampler(seed={self.seed!r})"

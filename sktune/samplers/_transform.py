@@ -18,7 +18,7 @@ from sktune.distributions import (
     IntDistribution,
 )
 
-__all__ = ["from_unit", "n_grid_points", "to_unit"]
+__all__ = ["from_unit", "from_unit_scalar", "n_grid_points", "to_unit"]
 
 
 def n_grid_points(dist: BaseDistribution) -> int | None:
@@ -51,6 +51,28 @@ def from_unit(dist: BaseDistribution, u: np.ndarray) -> np.ndarray:
         return dist.low + u * (dist.high - dist.low)
     idx = np.minimum(np.floor(u * n), n - 1)
     return np.clip(dist.low + idx * dist.step, dist.low, dist.high)
+
+
+def from_unit_scalar(dist: BaseDistribution, u: float) -> float:
+    """:func:`from_unit` for one point, in plain Python (no numpy overhead)."""
+    u = min(max(u, 0.0), 1.0)
+    if isinstance(dist, CategoricalDistribution):
+        k = len(dist.choices)
+        return float(min(math.floor(u * k), k - 1))
+    assert isinstance(dist, (FloatDistribution, IntDistribution))
+    if dist.log:
+        if isinstance(dist, IntDistribution):
+            lo, hi = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
+            x = float(round(math.exp(lo + u * (hi - lo))))
+        else:
+            lo, hi = math.log(dist.low), math.log(dist.high)
+            x = math.exp(lo + u * (hi - lo))
+        return min(max(x, dist.low), dist.high)
+    n = n_grid_points(dist)
+    if n is None:
+        return dist.low + u * (dist.high - dist.low)
+    x = dist.low + min(math.floor(u * n), n - 1) * dist.step
+    return min(max(x, dist.low), dist.high)
 
 
 def to_unit(dist: BaseDistribution, x: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ _DEFAULT_PREFIX = "no-name-"
 
 
 class _StudyRecord:
-    __slots__ = ("direction", "name", "system_attrs", "trials", "user_attrs")
+    __slots__ = ("direction", "name", "system_attrs", "trials", "user_attrs", "waiting")
 
     def __init__(self, name: str, direction: str) -> None:
         self.name = name
@@ -26,6 +26,8 @@ class _StudyRecord:
         self.user_attrs: dict[str, Any] = {}
         self.system_attrs: dict[str, Any] = {}
         self.trials: list[FrozenTrial] = []
+        # Numbers of WAITING trials, so that ask() need not scan every trial.
+        self.waiting: set[int] = set()
 
 
 class InMemoryStorage(BaseStorage):
@@ -151,6 +153,8 @@ class InMemoryStorage(BaseStorage):
                 trial.number = number
                 trial.trial_id = trial_id
             record.trials.append(trial)
+            if trial.state == TrialState.WAITING:
+                record.waiting.add(number)
             self._trials[trial_id] = (study_id, trial)
             return trial_id
 
@@ -190,6 +194,8 @@ class InMemoryStorage(BaseStorage):
             if state == TrialState.RUNNING and trial.state != TrialState.WAITING:
                 return False
             self.check_trial_is_updatable(trial_id, trial.state)
+            if trial.state == TrialState.WAITING:
+                self._studies[self._trials[trial_id][0]].waiting.discard(trial.number)
             trial.state = state
             if value is not None:
                 trial.value = value
@@ -230,8 +236,11 @@ class InMemoryStorage(BaseStorage):
         states: Container[TrialState] | None = None,
     ) -> list[FrozenTrial]:
         with self._lock:
-            trials = self._study(study_id).trials
-            if states is not None:
+            record = self._study(study_id)
+            trials = record.trials
+            if states is not None and tuple(states) == (TrialState.WAITING,):
+                trials = [trials[n] for n in sorted(record.waiting)]
+            elif states is not None:
                 trials = [t for t in trials if t.state in states]
             else:
                 trials = list(trials)

@@ -58,9 +58,9 @@ def _default_sampler(seed: int | None = None) -> BaseSampler:
 
 
 def _default_pruner() -> BasePruner:
-    from sktune.pruners import NopPruner
+    from sktune.pruners import MedianPruner
 
-    return NopPruner()
+    return MedianPruner()
 
 
 class Study:

@@ -1,0 +1,91 @@
+"""GridSampler and QMCSampler specifics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import qmc
+
+import sktune
+from sktune.exceptions import InvalidParameterError
+from sktune.samplers import GridSampler, QMCSampler
+
+
+def test_grid_stops_when_exhausted_in_threads():
+    sampler = GridSampler({"x": list(range(10))}, seed=0)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_int("x", 0, 9), n_trials=100, n_jobs=2)
+    xs = sorted(t.params["x"] for t in study.trials)
+    # Threads may start one more trial before the stop is seen; the grid is
+    # covered and nothing is taken twice before it is exhausted.
+    assert set(xs) == set(range(10))
+    assert sampler.is_exhausted(study)
+
+
+def test_grid_unknown_parameter():
+    study = sktune.create_study(sampler=GridSampler({"x": [1, 2]}))
+    with pytest.raises(ValueError, match="'y' is not in the GridSampler"):
+        study.optimize(lambda t: t.suggest_int("y", 0, 3), n_trials=1)
+
+
+def test_grid_enqueued_point_counts_as_taken():
+    sampler = GridSampler({"x": [0, 1, 2]}, seed=0)
+    study = sktune.create_study(sampler=sampler)
+    study.enqueue_trial({"x": 2})
+    study.optimize(lambda t: t.suggest_int("x", 0, 2), n_trials=10)
+    assert sorted(t.params["x"] for t in study.trials) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"search_space": [1, 2]}, "'search_space' parameter of GridSampler"),
+        ({"search_space": {"x": []}}, r"'search_space\['x'\]' .* non-empty"),
+        ({"search_space": {"x": 3}}, r"'search_space\['x'\]' .* sequence"),
+        ({"search_space": {"x": [1]}, "seed": -1}, "'seed'"),
+    ],
+)
+def test_grid_errors(kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        GridSampler(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"qmc_type": "lhs"}, "'qmc_type' parameter of QMCSampler"),
+        ({"scramble": 1}, "'scramble'"),
+        ({"seed": "a"}, "'seed'"),
+        ({"independent_sampler": 3}, "'independent_sampler'"),
+    ],
+)
+def test_qmc_errors(kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        QMCSampler(**kwargs)
+
+
+def test_qmc_follows_the_scipy_sequence():
+    # After the first (independent) trial, trial n takes point n of the
+    # scrambled Sobol sequence with the sampler's seed.
+    study = sktune.create_study(sampler=QMCSampler(seed=7))
+    study.optimize(
+        lambda t: t.suggest_float("a", 0, 1) + t.suggest_float("b", -2, 2), n_trials=16
+    )
+    expected = qmc.Sobol(d=2, scramble=True, seed=7).random(16)
+    got = np.array([[t.params["a"], (t.params["b"] + 2) / 4] for t in study.trials])
+    np.testing.assert_allclose(got[1:], expected[1:])
+
+
+def test_qmc_covers_better_than_random():
+    def spread(sampler):
+        study = sktune.create_study(sampler=sampler)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=32)
+        x = np.sort([t.params["x"] for t in study.trials[1:]])
+        return np.max(np.diff(np.r_[0.0, x, 1.0]))
+
+    gaps_qmc = [spread(QMCSampler(seed=s)) for s in range(5)]
+    gaps_rand = [spread(sktune.samplers.RandomSampler(seed=s)) for s in range(5)]
+    # Points 1..31 of a 32-point Sobol block sit in distinct cells of width
+    # 1/32, so no gap exceeds 3/32; random points typically leave wider ones.
+    assert max(gaps_qmc) <= 3 / 32 + 1e-12
+    assert np.median(gaps_rand) > max(gaps_qmc)

@@ -1,0 +1,415 @@
+"""The define-by-run core: studies, trials, faults, ask/tell."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sktune
+from sktune.exceptions import DuplicatedStudyError, InvalidParameterError
+from sktune.samplers import RandomSampler
+from sktune.storages import InMemoryStorage
+from sktune.trial import FrozenTrial, TrialState
+
+
+def _study(**kwargs):
+    return sktune.create_study(sampler=RandomSampler(seed=0), **kwargs)
+
+
+def test_optuna_program_runs_unchanged():
+    # A program written against Optuna's core API, using only shared names.
+    import sktune as optuna
+
+    def objective(trial):
+        x = trial.suggest_float("x", -10, 10)
+        n = trial.suggest_int("n", 1, 4)
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        for step in range(3):
+            trial.report(x**2 + step, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return (x - 2) ** 2 + n + (kind == "b")
+
+    study = optuna.create_study(direction="minimize")
+    study.optimize(objective, n_trials=30)
+    assert len(study.trials) == 30
+    assert study.best_trial.state == optuna.trial.TrialState.COMPLETE
+    assert study.best_value == min(
+        t.value for t in study.trials if t.state == TrialState.COMPLETE
+    )
+    assert set(study.best_params) == {"x", "n", "kind"}
+
+
+def test_best_trial_respects_direction():
+    values = iter([3.0, 1.0, 2.0])
+    for direction, expected in (("minimize", 1.0), ("maximize", 3.0)):
+        values = iter([3.0, 1.0, 2.0])
+        study = _study(direction=direction)
+        study.optimize(lambda t, v=values: next(v), n_trials=3)
+        assert study.best_value == expected
+
+
+def test_no_best_trial_without_complete_trials():
+    study = _study()
+    with pytest.raises(ValueError, match="No trial is complete"):
+        study.best_trial  # noqa: B018
+
+
+def test_dynamic_space_and_repeated_names():
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["lin", "sq"])
+        x = trial.suggest_float("x", -1, 1)
+        assert trial.suggest_float("x", -1, 1) == x  # same name: first value
+        if kind == "sq":
+            return x**2 + trial.suggest_int("k", 0, 3)
+        return abs(x)
+
+    study = _study()
+    study.optimize(objective, n_trials=30)
+    kinds = {t.params["kind"] for t in study.trials}
+    assert kinds == {"lin", "sq"}
+    for t in study.trials:
+        assert ("k" in t.params) == (t.params["kind"] == "sq")
+        assert set(t.distributions) == set(t.params)
+
+
+def test_conflicting_distribution_in_one_trial_raises():
+    trial = _study().ask()
+    trial.suggest_float("x", 0, 1)
+    with pytest.raises(ValueError, match="'x' was suggested as"):
+        trial.suggest_float("x", 0, 2)
+    with pytest.raises(ValueError, match="'x' was suggested as"):
+        trial.suggest_int("x", 0, 1)
+
+
+def test_objective_exception_fails_trial_and_propagates():
+    study = _study()
+
+    def objective(trial):
+        trial.suggest_float("x", 0, 1)
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError, match="boom"):
+        study.optimize(objective, n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.FAIL]
+    assert "x" in study.trials[0].params
+
+
+def test_caught_exception_fails_trial_and_continues():
+    study = _study()
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number % 2:
+            raise ValueError("odd")
+        return x
+
+    study.optimize(objective, n_trials=4, catch=(ValueError,))
+    assert [t.state for t in study.trials] == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("returned", "why"),
+    [(float("nan"), "NaN"), ("abc", "not a number"), (None, "not a number")],
+)
+def test_nan_or_non_number_fails_with_warning(returned, why):
+    study = _study()
+    with pytest.warns(UserWarning, match=why):
+        study.optimize(lambda t: returned, n_trials=1)
+    assert study.trials[0].state == TrialState.FAIL
+    assert study.trials[0].value is None
+
+
+def test_trial_pruned_marks_pruned_and_keeps_reports():
+    study = _study()
+
+    def objective(trial):
+        trial.report(0.5, step=0)
+        trial.report(0.25, step=1)
+        raise sktune.TrialPruned()
+
+    study.optimize(objective, n_trials=2)
+    assert all(t.state == TrialState.PRUNED for t in study.trials)
+    assert study.trials[0].intermediate_values == {0: 0.5, 1: 0.25}
+    assert study.trials[0].last_step == 1
+
+
+def test_keyboard_interrupt_keeps_finished_trials_and_propagates():
+    study = _study()
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 3:
+            raise KeyboardInterrupt
+        return x
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=10)
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE] * 3 + [TrialState.FAIL]
+    # The study carries on afterwards.
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert len(study.trials) == 6
+
+
+def test_report_validation_and_duplicate_step():
+    trial = _study().ask()
+    with pytest.raises(TypeError, match="'value' parameter of Trial.report"):
+        trial.report("a", step=0)
+    with pytest.raises(ValueError, match="'step' parameter of Trial.report .* >= 0"):
+        trial.report(1.0, step=-1)
+    trial.report(1.0, step=0)
+    with pytest.warns(UserWarning, match="already reported"):
+        trial.report(2.0, step=0)
+    assert trial._frozen.intermediate_values == {0: 1.0}
+
+
+def test_ask_tell():
+    study = _study(direction="maximize")
+    trials = [study.ask() for _ in range(3)]
+    for i, trial in enumerate(trials):
+        trial.suggest_float("x", 0, 1)
+        study.tell(trial, float(i))
+    assert study.best_trial.number == 2
+    with pytest.raises(RuntimeError, match="already finished"):
+        study.tell(trials[0], 1.0)
+    assert study.tell(trials[0], 1.0, skip_if_finished=True).value == 0.0
+    trial = study.ask({"y": sktune.distributions.IntDistribution(0, 5)})
+    assert 0 <= trial.params["y"] <= 5
+    frozen = study.tell(trial.number, state=TrialState.PRUNED)
+    assert frozen.state == TrialState.PRUNED
+
+
+def test_tell_rejects_bad_state():
+    study = _study()
+    trial = study.ask()
+    with pytest.raises(ValueError, match="'state' parameter of Study.tell"):
+        study.tell(trial, 1.0, state=TrialState.RUNNING)
+
+
+def test_enqueue_trial_fixes_params_and_samples_the_rest():
+    study = _study()
+    study.enqueue_trial({"x": 0.125, "kind": "b"}, user_attrs={"source": "me"})
+    study.enqueue_trial({"x": 0.5})
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        return x + (kind == "b")
+
+    study.optimize(objective, n_trials=3)
+    t0, t1, _ = study.trials
+    assert t0.params == {"x": 0.125, "kind": "b"}
+    assert t0.user_attrs == {"source": "me"}
+    assert t1.params["x"] == 0.5 and t1.params["kind"] in ("a", "b")
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    study.enqueue_trial({"x": 0.5}, skip_if_exists=True)
+    assert len(study.trials) == 3
+
+
+def test_enqueued_value_outside_distribution_warns():
+    study = _study()
+    study.enqueue_trial({"x": 5.0})
+    with pytest.warns(UserWarning, match="outside"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert study.trials[0].params["x"] == 5.0
+
+
+def test_callbacks_and_stop():
+    seen: list[int] = []
+
+    def callback(study, frozen):
+        assert isinstance(frozen, FrozenTrial)
+        seen.append(frozen.number)
+        if frozen.number == 4:
+            study.stop()
+
+    study = _study()
+    study.optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=50, callbacks=[callback]
+    )
+    assert seen == [0, 1, 2, 3, 4]
+    # stop() does not leak into the next optimize call.
+    study.optimize(lambda t: 0.0, n_trials=2)
+    assert len(study.trials) == 7
+
+
+def test_timeout_stops_dispatching():
+    study = _study()
+    event = threading.Event()
+
+    def objective(trial):
+        event.wait(0.05)
+        return 0.0
+
+    study.optimize(objective, timeout=0.0)
+    assert len(study.trials) == 0
+    study.optimize(objective, n_trials=None, timeout=0.2)
+    # A timeout, not n_trials, ended it: at least one trial ran, and far fewer
+    # than an unbounded loop would run.
+    assert 1 <= len(study.trials) < 100
+
+
+def test_threads_run_every_trial_with_unique_numbers():
+    study = _study()
+    barrier = threading.Barrier(2, timeout=10)
+
+    def objective(trial):
+        if trial.number < 2:
+            barrier.wait()  # proves two trials run at once
+        return trial.suggest_float("x", 0, 1)
+
+    study.optimize(objective, n_trials=20, n_jobs=2)
+    numbers = [t.number for t in study.trials]
+    assert numbers == list(range(20))
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_threads_propagate_errors():
+    study = _study()
+
+    def objective(trial):
+        if trial.number == 3:
+            raise RuntimeError("bad")
+        return 0.0
+
+    with pytest.raises(RuntimeError, match="bad"):
+        study.optimize(objective, n_trials=20, n_jobs=2)
+    assert TrialState.FAIL in [t.state for t in study.trials]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_trials": -1}, "'n_trials' parameter of Study.optimize"),
+        ({"n_trials": 1.5}, "'n_trials'"),
+        ({"timeout": -1}, "'timeout'"),
+        ({"n_jobs": 0}, "'n_jobs' .* Got 0"),
+        ({"catch": (1,)}, "'catch'"),
+        ({"callbacks": [1]}, "'callbacks'"),
+    ],
+)
+def test_optimize_argument_errors(kwargs, match):
+    study = _study()
+    with pytest.raises(InvalidParameterError, match=match):
+        study.optimize(lambda t: 0.0, **kwargs)
+    assert len(study.trials) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"direction": "up"}, "'direction' parameter of create_study .* Got 'up'"),
+        ({"sampler": "tpe"}, "'sampler'"),
+        ({"pruner": 3}, "'pruner'"),
+        ({"storage": "postgres://x"}, "'storage'"),
+        ({"directions": ["minimize", "maximize"]}, "'directions'"),
+    ],
+)
+def test_create_study_errors(kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        sktune.create_study(**kwargs)
+
+
+def test_named_studies_load_delete_copy():
+    storage = InMemoryStorage()
+    study = sktune.create_study(study_name="a", storage=storage, direction="maximize")
+    study.set_user_attr("owner", "me")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    with pytest.raises(DuplicatedStudyError):
+        sktune.create_study(study_name="a", storage=storage)
+    again = sktune.create_study(
+        study_name="a", storage=storage, load_if_exists=True, direction="maximize"
+    )
+    assert len(again.trials) == 3 and again.user_attrs == {"owner": "me"}
+    with pytest.raises(ValueError, match="direction"):
+        sktune.create_study(study_name="a", storage=storage, load_if_exists=True)
+    other = InMemoryStorage()
+    sktune.copy_study(from_study_name="a", from_storage=storage, to_storage=other)
+    copied = sktune.load_study(study_name="a", storage=other)
+    assert [t.params for t in copied.trials] == [t.params for t in study.trials]
+    assert copied.best_value == study.best_value
+    assert sktune.get_all_study_names(storage) == ["a"]
+    sktune.delete_study(study_name="a", storage=storage)
+    assert sktune.get_all_study_names(storage) == []
+    with pytest.raises(KeyError):
+        sktune.load_study(study_name="a", storage=storage)
+
+
+def test_user_and_system_attrs():
+    study = _study()
+    trial = study.ask()
+    trial.set_user_attr("fold_scores", [0.5, 0.7])
+    trial.set_system_attr("internal", 1)
+    study.tell(trial, 1.0)
+    frozen = study.trials[0]
+    assert frozen.user_attrs == {"fold_scores": [0.5, 0.7]}
+    assert frozen.system_attrs["internal"] == 1
+
+
+def test_get_trials_filters_and_copies():
+    study = _study()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    study.optimize(lambda t: float("nan"), n_trials=1)
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(complete) == 2
+    complete[0].params["x"] = 99.0
+    assert study.trials[0].params["x"] != 99.0
+
+
+def test_trials_dataframe():
+    pd = pytest.importorskip("pandas")
+    study = _study()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    df = study.trials_dataframe()
+    assert isinstance(df, pd.DataFrame)
+    assert len(df) == 3
+    assert {"number", "value", "params_x", "state", "duration"} <= set(df.columns)
+    assert (df["state"] == "COMPLETE").all()
+    assert df["value"].tolist() == [t.value for t in study.trials]
+
+
+def test_study_pickles():
+    study = _study()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    back = pickle.loads(pickle.dumps(study))
+    assert back.best_params == study.best_params
+    back.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert len(back.trials) == 4
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.sampled_from(["complete", "pruned", "fail"]), min_size=1, max_size=8)
+)
+def test_ask_tell_property(outcomes):
+    study = _study(direction="maximize")
+    values = {}
+    for outcome in outcomes:
+        trial = study.ask()
+        x = trial.suggest_float("x", 0, 1)
+        if outcome == "complete":
+            study.tell(trial, x)
+            values[trial.number] = x
+        elif outcome == "pruned":
+            study.tell(trial, state=TrialState.PRUNED)
+        else:
+            study.tell(trial, state=TrialState.FAIL)
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(len(outcomes)))
+    assert all(t.state.is_finished() for t in trials)
+    if values:
+        assert math.isclose(study.best_value, max(values.values()))
+    else:
+        with pytest.raises(ValueError):
+            study.best_trial  # noqa: B018

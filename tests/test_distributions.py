@@ -1,0 +1,231 @@
+"""Distributions: validation, internal representation, JSON round trips."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sktune.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    OpaqueChoice,
+    check_distribution_compatibility,
+    distribution_to_json,
+    json_to_distribution,
+)
+from sktune.exceptions import InvalidParameterError
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (
+            lambda: FloatDistribution(1.0, 0.0),
+            r"'low' parameter .* <= high=0.0\. Got 1.0",
+        ),
+        (lambda: FloatDistribution(0.0, 1.0, log=True), r"'low' .* > 0 when log=True"),
+        (lambda: FloatDistribution(1e-3, 1.0, log=True, step=0.1), r"'step' .* None"),
+        (
+            lambda: FloatDistribution(0.0, 1.0, step=0.3),
+            r"'step' .* divisor .* Got 0.3",
+        ),
+        (lambda: FloatDistribution(0.0, 1.0, step=-1), r"'step' .* > 0"),
+        (lambda: FloatDistribution(0.0, math.inf), r"'high' .* finite"),
+        (lambda: FloatDistribution("a", 1.0), r"'low' .* finite real number\. Got 'a'"),
+        (lambda: FloatDistribution(0.0, 1.0, log="yes"), r"'log' .* bool"),
+        (lambda: IntDistribution(5, 1), r"'low' .* <= high=1\. Got 5"),
+        (lambda: IntDistribution(0, 10, log=True), r"'low' .* >= 1 when log=True"),
+        (lambda: IntDistribution(1, 10, log=True, step=3), r"'step' .* 1 when log"),
+        (lambda: IntDistribution(0, 10, step=3), r"'step' .* divisor .* 10\. Got 3"),
+        (lambda: IntDistribution(0, 10, step=0), r"'step' .* >= 1\. Got 0"),
+        (lambda: IntDistribution(0.5, 10), r"'low' .* an int\. Got 0.5"),
+        (lambda: IntDistribution(True, 10), r"'low' .* an int\. Got True"),
+        (lambda: CategoricalDistribution([]), r"'choices' .* non-empty"),
+        (lambda: CategoricalDistribution("abc"), r"'choices' .* non-empty sequence"),
+    ],
+)
+def test_invalid_arguments_name_the_parameter(factory, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        factory()
+
+
+def test_float_contains_respects_bounds_and_step():
+    d = FloatDistribution(0.0, 1.0, step=0.25)
+    assert d.contains(0.75)
+    assert not d.contains(0.8)
+    assert not d.contains(1.25)
+    assert not d.contains("x")
+    assert FloatDistribution(1e-3, 1.0, log=True).contains(1e-3)
+
+
+def test_int_contains_respects_step_and_integrality():
+    d = IntDistribution(1, 9, step=2)
+    assert d.contains(3)
+    assert not d.contains(4)
+    assert not d.contains(3.5)
+    assert not d.contains(11)
+
+
+def test_categorical_any_objects():
+    from sklearn.svm import SVC
+
+    choices = [None, (1, 2), "rbf", SVC(C=2.0), [1, 2], {"a": 1}]
+    d = CategoricalDistribution(choices)
+    for i, c in enumerate(choices):
+        assert d.to_internal_repr(c) == i
+        assert d.to_external_repr(float(i)) is c
+    # Equal by value: another SVC with the same parameters is the same choice.
+    assert d.to_internal_repr(SVC(C=2.0)) == 3
+    assert not d.contains(SVC(C=3.0))
+    assert d.contains([1, 2])
+
+
+def test_categorical_distinguishes_types():
+    d = CategoricalDistribution([1, 1.0, True, "1"])
+    assert [d.to_internal_repr(v) for v in (1, 1.0, True, "1")] == [0, 1, 2, 3]
+
+
+def test_equality_and_hash_by_value():
+    assert FloatDistribution(0, 1) == FloatDistribution(0.0, 1.0)
+    assert hash(FloatDistribution(0, 1)) == hash(FloatDistribution(0.0, 1.0))
+    assert FloatDistribution(0, 1) != FloatDistribution(0, 1, step=0.5)
+    assert IntDistribution(0, 4) != FloatDistribution(0, 4)
+    assert CategoricalDistribution(["a", None]) == CategoricalDistribution(("a", None))
+    assert CategoricalDistribution(["a", None]) != CategoricalDistribution([None, "a"])
+
+
+def test_single():
+    assert FloatDistribution(1, 1).single()
+    assert IntDistribution(3, 3).single()
+    assert CategoricalDistribution(["x"]).single()
+    assert not IntDistribution(3, 4).single()
+
+
+def test_opaque_choices_round_trip_by_repr():
+    from sklearn.svm import SVC
+
+    d = CategoricalDistribution([SVC(C=2.0), "b"])
+    assert d.has_opaque_choices
+    back = json_to_distribution(distribution_to_json(d))
+    assert isinstance(back.choices[0], OpaqueChoice)
+    assert back.choices[0].text == repr(SVC(C=2.0))
+    assert back == d
+    check_distribution_compatibility(back, d, "clf")
+    with pytest.raises(ValueError, match="'clf' has choices"):
+        check_distribution_compatibility(
+            back, CategoricalDistribution([SVC(C=3.0), "b"]), "clf"
+        )
+
+
+def test_compatibility_rejects_kind_and_log_changes():
+    with pytest.raises(ValueError, match="'x' .* kind of distribution"):
+        check_distribution_compatibility(
+            FloatDistribution(0, 1), IntDistribution(0, 1), "x"
+        )
+    with pytest.raises(ValueError, match="'x' changed log"):
+        check_distribution_compatibility(
+            FloatDistribution(1, 2), FloatDistribution(1, 2, log=True), "x"
+        )
+    # Moving bounds is allowed (dynamic spaces).
+    check_distribution_compatibility(FloatDistribution(0, 1), FloatDistribution(0, 2))
+
+
+# -- property tests -------------------------------------------------------------------
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def float_distributions(draw):
+    low = draw(finite)
+    width = draw(st.floats(0, 1e6, allow_nan=False))
+    kind = draw(st.sampled_from(["plain", "log", "step"]))
+    if kind == "log":
+        low = abs(low) + 1e-3
+        return FloatDistribution(low, low + width, log=True)
+    if kind == "step":
+        step = draw(st.floats(1e-3, 10))
+        n = draw(st.integers(0, 50))
+        return FloatDistribution(low, low + n * step, step=step)
+    return FloatDistribution(low, low + width)
+
+
+@st.composite
+def int_distributions(draw):
+    low = draw(st.integers(-1000, 1000))
+    if draw(st.booleans()):
+        low = abs(low) + 1
+        return IntDistribution(low, low + draw(st.integers(0, 1000)), log=True)
+    step = draw(st.integers(1, 7))
+    return IntDistribution(low, low + step * draw(st.integers(0, 100)), step=step)
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+)
+choices = st.lists(
+    st.one_of(json_scalars, st.tuples(json_scalars, json_scalars)),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(float_distributions(), st.floats(0, 1))
+def test_float_internal_round_trip(d, u):
+    value = d.low + u * (d.high - d.low)
+    if d.step is not None:
+        value = d.low + round((value - d.low) / d.step) * d.step
+        value = min(max(value, d.low), d.high)
+    assert d.to_external_repr(d.to_internal_repr(value)) == value
+    assert d.contains(value)
+
+
+@given(int_distributions(), st.floats(0, 1))
+def test_int_internal_round_trip(d, u):
+    value = d.low + d.step * round(u * (d.high - d.low) / d.step)
+    back = d.to_external_repr(d.to_internal_repr(value))
+    assert back == value and isinstance(back, int)
+    assert d.contains(value)
+
+
+@given(choices)
+def test_categorical_internal_round_trip(cs):
+    d = CategoricalDistribution(cs)
+    for c in cs:
+        i = d.to_internal_repr(c)
+        # The first choice equal by value is returned.
+        assert json.dumps(d.to_external_repr(i), default=str) == json.dumps(
+            c, default=str
+        ) or (isinstance(c, float) and math.isnan(c))
+
+
+@given(
+    st.one_of(
+        float_distributions(), int_distributions(), choices.map(CategoricalDistribution)
+    )
+)
+def test_json_round_trip(d):
+    text = distribution_to_json(d)
+    json.loads(text)  # valid JSON
+    back = json_to_distribution(text)
+    assert back == d
+    assert type(back) is type(d)
+    if isinstance(d, CategoricalDistribution):
+        assert list(back.choices) == list(d.choices)
+
+
+def test_numpy_scalars_are_accepted():
+    d = FloatDistribution(0.0, 1.0)
+    assert d.to_internal_repr(np.float32(0.5)) == 0.5
+    assert IntDistribution(0, 4).to_internal_repr(np.int64(3)) == 3.0
+    assert CategoricalDistribution([1, 2]).to_internal_repr(np.int64(2)) == 1
