@@ -276,7 +276,7 @@ class OpaqueChoice:
     def __eq__(self, other: object) -> bool:
         if isinstance(other, OpaqueChoice):
             return self.text == other.text
-        return repr(other) == self.text
+        return _opaque_text(other) == self.text
 
     def __hash__(self) -> int:
         return hash(self.text)
@@ -302,7 +302,33 @@ def _encode_choice(choice: Any) -> Any:
         return {"__list__": [_encode_choice(c) for c in choice]}
     if isinstance(choice, OpaqueChoice):
         return {"__opaque__": choice.text}
-    return {"__opaque__": repr(choice)}
+    return {"__opaque__": _opaque_text(choice)}
+
+
+def _opaque_text(obj: Any) -> str:
+    """A full, deterministic text of an object JSON cannot hold.
+
+    Estimators (anything with ``get_params``) are spelled out from their
+    parameters, recursively: their ``repr`` may be shortened.
+    """
+    get_params = getattr(obj, "get_params", None)
+    if callable(get_params) and not isinstance(obj, type):
+        try:
+            params = get_params(deep=False)
+        except TypeError:
+            params = None
+        if isinstance(params, dict):
+            inner = ", ".join(
+                f"{k}={_opaque_text(v)}" for k, v in sorted(params.items())
+            )
+            return f"{type(obj).__qualname__}({inner})"
+    if isinstance(obj, (list, tuple)):
+        inner = ", ".join(_opaque_text(v) for v in obj)
+        return f"[{inner}]" if isinstance(obj, list) else f"({inner})"
+    if isinstance(obj, dict):
+        inner = ", ".join(f"{k!r}: {_opaque_text(v)}" for k, v in obj.items())
+        return "{" + inner + "}"
+    return repr(obj)
 
 
 def _decode_choice(obj: Any) -> Any:

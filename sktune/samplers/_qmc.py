@@ -6,7 +6,6 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import check_int, param_error
@@ -113,6 +112,8 @@ class QMCSampler(BaseSampler):
     def _point(self, index: int, dim: int) -> np.ndarray:
         with self._lock:
             if self._engine is None or index != self._next_index:
+                from scipy.stats import qmc  # slow to import; only when used
+
                 cls = qmc.Sobol if self.qmc_type == "sobol" else qmc.Halton
                 self._engine = cls(d=dim, scramble=self.scramble, seed=self._qmc_seed)
                 if index:

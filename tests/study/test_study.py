@@ -413,3 +413,28 @@ def test_ask_tell_property(outcomes):
     else:
         with pytest.raises(ValueError):
             study.best_trial  # noqa: B018
+
+
+def test_progress_bar(capsys):
+    pytest.importorskip("tqdm")
+    study = _study()
+    study.optimize(lambda t: 0.0, n_trials=3, show_progress_bar=True)
+    err = capsys.readouterr().err
+    assert "3/3" in err
+
+
+def test_progress_bar_without_tqdm_names_the_extra(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError("no tqdm")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    study = _study()
+    with pytest.raises(ImportError, match=r"sktune\[progress\]"):
+        study.optimize(lambda t: 0.0, n_trials=1, show_progress_bar=True)
+    assert len(study.trials) == 0
