@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import uuid
 from collections.abc import Container
 from typing import Any
 
@@ -68,7 +69,7 @@ class InMemoryStorage(BaseStorage):
         with self._lock:
             study_id = self._next_study_id
             if study_name is None:
-                study_name = f"{_DEFAULT_PREFIX}{study_id}"
+                study_name = f"{_DEFAULT_PREFIX}{uuid.uuid4()}"
             if study_name in self._names:
                 raise DuplicatedStudyError(
                     f"A study named {study_name!r} already exists."

@@ -1,0 +1,525 @@
+"""SQLiteStorage on real files: round trips, the study API, errors, copies."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import multiprocessing
+import os
+import pickle
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sktune
+from sktune.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    OpaqueChoice,
+)
+from sktune.exceptions import (
+    DuplicatedStudyError,
+    InvalidParameterError,
+    StorageInternalError,
+)
+from sktune.storages import SQLiteStorage, get_storage
+from sktune.storages._sqlite import SCHEMA_VERSION
+from sktune.trial import FrozenTrial, TrialState
+
+
+class Estimator:
+    """A choice JSON cannot hold (stored by repr)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+
+    def __repr__(self) -> str:
+        return f"Estimator(alpha={self.alpha})"
+
+
+DISTRIBUTIONS = {
+    "f": FloatDistribution(-2.5, 3.0),
+    "f_log": FloatDistribution(1e-5, 10.0, log=True),
+    "f_step": FloatDistribution(0.0, 1.0, step=0.25),
+    "i": IntDistribution(-3, 7),
+    "i_log": IntDistribution(1, 1024, log=True),
+    "i_step": IntDistribution(0, 12, step=3),
+    "c_str": CategoricalDistribution(["rbf", "linear"]),
+    "c_mixed": CategoricalDistribution([None, True, 3, 2.5, math.inf, (1, "a")]),
+    "c_opaque": CategoricalDistribution([Estimator(1.0), Estimator(2.0)]),
+}
+VALUES = {
+    "f": -1.25,
+    "f_log": 3.3e-4,
+    "f_step": 0.75,
+    "i": -2,
+    "i_log": 17,
+    "i_step": 9,
+    "c_str": "linear",
+    "c_mixed": (1, "a"),
+    "c_opaque": DISTRIBUTIONS["c_opaque"].choices[1],
+}
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'study.db'}"
+
+
+def full_trial(state: TrialState = TrialState.COMPLETE) -> FrozenTrial:
+    start = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901)
+    return FrozenTrial(
+        number=0,
+        state=state,
+        value=-math.inf if state == TrialState.COMPLETE else None,
+        datetime_start=start,
+        datetime_complete=(
+            start + datetime.timedelta(seconds=1.5) if state.is_finished() else None
+        ),
+        params=dict(VALUES),
+        distributions=dict(DISTRIBUTIONS),
+        user_attrs={"note": "é", "list": [1, 2.5, None], "nested": {"a": [True]}},
+        system_attrs={"fixed_params": {"x": 1}, "big": 2**60},
+        intermediate_values={0: 1.0, 3: -0.5, 7: math.inf, 9: math.nan},
+        trial_id=0,
+    )
+
+
+def same_trial(a: FrozenTrial, b: FrozenTrial) -> None:
+    assert (a.number, a.state, a.trial_id) == (b.number, b.state, b.trial_id)
+    assert a.value == b.value
+    assert a.datetime_start == b.datetime_start
+    assert a.datetime_complete == b.datetime_complete
+    assert a.params == b.params
+    assert a.distributions == b.distributions
+    assert a.user_attrs == b.user_attrs
+    assert a.system_attrs == b.system_attrs
+    assert a.intermediate_values.keys() == b.intermediate_values.keys()
+    for step, v in a.intermediate_values.items():
+        w = b.intermediate_values[step]
+        assert v == w or (math.isnan(v) and math.isnan(w))
+
+
+# -- round trips ------------------------------------------------------------------
+def test_round_trip_of_every_field_and_distribution(url):
+    storage = SQLiteStorage(url)
+    study_id = storage.create_new_study("minimize", "s")
+    trial_id = storage.create_new_trial(study_id, template_trial=full_trial())
+    expected = full_trial()
+    expected.trial_id = trial_id
+    # Read by a fresh process-like storage (nothing cached) and by the writer.
+    for reader in (storage, SQLiteStorage(url)):
+        same_trial(reader.get_trial(trial_id), expected)
+        (trial,) = reader.get_all_trials(study_id)
+        same_trial(trial, expected)
+    loaded = SQLiteStorage(url).get_trial(trial_id)
+    assert isinstance(loaded.params["c_mixed"], tuple)
+    # Opaque choices come back as their repr, compared by it.
+    assert isinstance(loaded.params["c_opaque"], OpaqueChoice)
+    assert repr(loaded.params["c_opaque"]) == "Estimator(alpha=2.0)"
+
+
+@pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
+def test_round_trip_of_suggested_params(url, name):
+    dist = DISTRIBUTIONS[name]
+    study = sktune.create_study(storage=url, study_name="s")
+
+    def objective(trial):
+        trial._suggest(name, dist)
+        trial.report(0.5, 1)
+        trial.set_user_attr("u", [1, "two"])
+        trial.set_system_attr("s", {"k": None})
+        return 1.0
+
+    study.enqueue_trial({name: VALUES[name]})
+    study.optimize(objective, n_trials=3)
+    reread = sktune.load_study(study_name="s", storage=url).trials
+    assert len(reread) == 3
+    for live, stored in zip(study.trials, reread):
+        same_trial(live, stored)
+        assert stored.distributions[name] == dist
+        assert dist.contains(stored.params[name])
+    assert reread[0].params[name] == VALUES[name]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    x=st.floats(min_value=-1e300, max_value=1e300),
+    value=st.floats(allow_nan=False),
+    report=st.floats(),
+)
+def test_floats_are_stored_exactly(tmp_path_factory, x, value, report):
+    path = tmp_path_factory.mktemp("h") / "f.db"
+    storage = SQLiteStorage(f"sqlite:///{path}")
+    sid = storage.create_new_study("minimize", "s")
+    tid = storage.create_new_trial(sid)
+    storage.set_trial_param(tid, "x", x, FloatDistribution(-1e300, 1e300))
+    storage.set_trial_intermediate_value(tid, 0, report)
+    storage.set_trial_state_values(tid, TrialState.COMPLETE, value)
+    t = SQLiteStorage(f"sqlite:///{path}").get_trial(tid)
+    assert t.params["x"] == x and t.value == value
+    r = t.intermediate_values[0]
+    assert r == report or (math.isnan(r) and math.isnan(report))
+
+
+# -- the study API ---------------------------------------------------------------
+def test_study_functions_with_optuna_names(url, tmp_path):
+    a = sktune.create_study(study_name="a", storage=url, direction="maximize")
+    a.set_user_attr("owner", "me")
+    a.set_system_attr("space", {"x": [0, 1]})
+    a.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=4)
+    sktune.create_study(study_name="b", storage=url)
+    assert sktune.get_all_study_names(url) == ["a", "b"]
+
+    with pytest.raises(DuplicatedStudyError, match="'a' already exists"):
+        sktune.create_study(study_name="a", storage=url, direction="maximize")
+    again = sktune.create_study(
+        study_name="a", storage=url, direction="maximize", load_if_exists=True
+    )
+    assert len(again.trials) == 4
+    assert again.user_attrs == {"owner": "me"}
+    assert again.system_attrs == {"space": {"x": [0, 1]}}
+    assert again.best_trial.number == a.best_trial.number
+
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    sktune.copy_study(
+        from_study_name="a", from_storage=url, to_storage=other, to_study_name="c"
+    )
+    copied = sktune.load_study(study_name="c", storage=other)
+    assert [t.params for t in copied.trials] == [t.params for t in a.trials]
+    assert [t.value for t in copied.trials] == [t.value for t in a.trials]
+    assert copied.direction == sktune.StudyDirection.MAXIMIZE
+    assert copied.user_attrs == {"owner": "me"}
+
+    sktune.delete_study(study_name="a", storage=url)
+    assert sktune.get_all_study_names(url) == ["b"]
+    with pytest.raises(KeyError, match="No study named 'a'"):
+        sktune.load_study(study_name="a", storage=url)
+    # The trials went with the study.
+    with sqlite3.connect(url[len("sqlite:///") :]) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM trial_params").fetchone()[0] == 0
+
+
+def test_ctrl_c_in_optimize_keeps_finished_trials(url):
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 3:
+            raise KeyboardInterrupt
+        return x
+
+    study = sktune.create_study(study_name="s", storage=url)
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=10)
+    again = sktune.create_study(study_name="s", storage=url, load_if_exists=True)
+    assert [t.state for t in again.trials] == [TrialState.COMPLETE] * 3 + [
+        TrialState.FAIL
+    ]
+    again.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert [t.number for t in again.trials] == list(range(6))
+
+
+def test_unnamed_studies_get_unique_names(url):
+    storage = SQLiteStorage(url)
+    names = {sktune.create_study(storage=storage).study_name for _ in range(3)}
+    assert len(names) == 3
+
+
+def test_deleted_study_is_gone_for_a_storage_that_had_cached_it(url):
+    reader = SQLiteStorage(url)
+    study = sktune.create_study(study_name="s", storage=url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    sid = reader.get_study_id_from_name("s")
+    assert len(reader.get_all_trials(sid)) == 2
+    sktune.delete_study(study_name="s", storage=url)
+    with pytest.raises(KeyError):
+        reader.get_all_trials(sid)
+
+
+def test_get_all_trials_sees_writes_of_another_storage(url):
+    writer, reader = SQLiteStorage(url), SQLiteStorage(url)
+    sid = writer.create_new_study("minimize", "s")
+    t0 = writer.create_new_trial(sid)
+    assert [t.state for t in reader.get_all_trials(sid)] == [TrialState.RUNNING]
+    writer.set_trial_param(t0, "x", 0.5, FloatDistribution(0, 1))
+    writer.set_trial_state_values(t0, TrialState.COMPLETE, 2.0)
+    t1 = writer.create_new_trial(sid)
+    trials = reader.get_all_trials(sid, deepcopy=False)
+    assert [(t.number, t.state, t.value) for t in trials] == [
+        (0, TrialState.COMPLETE, 2.0),
+        (1, TrialState.RUNNING, None),
+    ]
+    assert trials[0].params == {"x": 0.5}
+    assert reader.get_n_trials(sid) == 2
+    assert reader.get_n_trials(sid, states=(TrialState.COMPLETE,)) == 1
+    running = reader.get_all_trials(sid, states=(TrialState.RUNNING,))
+    assert [t.trial_id for t in running] == [t1]
+    assert reader.get_trial_id_from_study_id_trial_number(sid, 1) == t1
+
+
+def test_waiting_trials_are_taken_once(url):
+    a, b = SQLiteStorage(url), SQLiteStorage(url)
+    study = sktune.create_study(study_name="s", storage=a)
+    study.enqueue_trial({"x": 0.25})
+    (waiting,) = b.get_all_trials(study._study_id, states=(TrialState.WAITING,))
+    assert b.set_trial_state_values(waiting.trial_id, TrialState.RUNNING)
+    assert not a.set_trial_state_values(waiting.trial_id, TrialState.RUNNING)
+    assert a.get_trial(waiting.trial_id).state == TrialState.RUNNING
+
+
+def test_finished_trials_cannot_change(url):
+    storage = SQLiteStorage(url)
+    sid = storage.create_new_study("minimize", "s")
+    tid = storage.create_new_trial(sid)
+    storage.set_trial_state_values(tid, TrialState.COMPLETE, 1.0)
+    with pytest.raises(RuntimeError, match="already finished"):
+        storage.set_trial_state_values(tid, TrialState.FAIL)
+    with pytest.raises(RuntimeError, match="already finished"):
+        storage.set_trial_param(tid, "x", 0.5, FloatDistribution(0, 1))
+    with pytest.raises(RuntimeError, match="already finished"):
+        storage.set_trial_intermediate_value(tid, 1, 0.5)
+    with pytest.raises(RuntimeError, match="already finished"):
+        storage.set_trial_user_attr(tid, "k", 1)
+    with pytest.raises(KeyError, match="No trial with id 999"):
+        storage.set_trial_user_attr(999, "k", 1)
+    with pytest.raises(KeyError, match="No trial with id 999"):
+        storage.get_trial(999)
+    with pytest.raises(KeyError, match="No study with id 999"):
+        storage.create_new_trial(999)
+    assert storage.get_trial(tid).value == 1.0
+
+
+def test_attributes_must_be_json(url):
+    storage = SQLiteStorage(url)
+    sid = storage.create_new_study("minimize", "s")
+    tid = storage.create_new_trial(sid)
+    with pytest.raises(TypeError, match="attribute 'k' must be JSON-serialisable"):
+        storage.set_trial_user_attr(tid, "k", object())
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        storage.set_study_user_attr(sid, "k", {1, 2})
+    # numpy scalars and arrays are stored as their Python values.
+    storage.set_trial_user_attr(tid, "n", {"i": np.int64(3), "a": np.arange(2)})
+    assert SQLiteStorage(url).get_trial(tid).user_attrs["n"] == {"i": 3, "a": [0, 1]}
+    # System attributes keep other objects by repr (e.g. enqueued estimators).
+    storage.set_trial_system_attr(tid, "fixed", {"model": Estimator(3.0)})
+    fixed = SQLiteStorage(url).get_trial(tid).system_attrs["fixed"]["model"]
+    assert isinstance(fixed, OpaqueChoice) and fixed == Estimator(3.0)
+
+
+# -- opaque categorical choices ------------------------------------------------------
+def opaque_objective(choices):
+    def objective(trial):
+        trial.suggest_categorical("model", choices)
+        return 0.0
+
+    return objective
+
+
+def test_opaque_choices_are_never_remapped_by_index(url):
+    # Stored by index under the list they were drawn from, read back by repr:
+    # against a reordered list, a stored choice maps to the same estimator.
+    first = [Estimator(1.0), Estimator(2.0)]
+    study = sktune.create_study(study_name="s", storage=url)
+    study.enqueue_trial({"model": {"__index__": 1}})
+    study.optimize(opaque_objective(first), n_trials=1)
+    (stored,) = sktune.load_study(study_name="s", storage=url).trials
+    value = stored.params["model"]
+    assert isinstance(value, OpaqueChoice) and value == Estimator(2.0)
+    reordered = CategoricalDistribution([Estimator(2.0), Estimator(1.0)])
+    assert reordered.to_internal_repr(value) == 0.0
+    assert stored.distributions["model"] == CategoricalDistribution(first)
+
+
+def test_json_choices_may_change_between_runs(url):
+    # Only choices stored by repr are checked: JSON choices carry their value.
+    sktune.create_study(study_name="s", storage=url).optimize(
+        opaque_objective(["a", "b"]), n_trials=2
+    )
+    study = sktune.load_study(study_name="s", storage=url)
+    study.optimize(opaque_objective(["b", "c"]), n_trials=2)
+    assert {t.params["model"] for t in study.trials} <= {"a", "b", "c"}
+
+
+def test_branches_of_one_run_may_use_different_opaque_lists(url):
+    study = sktune.create_study(study_name="s", storage=url)
+
+    def objective(trial):
+        if trial.number % 2:
+            trial.suggest_categorical("model", [Estimator(1.0)])
+        else:
+            trial.suggest_categorical("model", [Estimator(3.0), Estimator(4.0)])
+        return 0.0
+
+    study.optimize(objective, n_trials=4)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+# -- robustness: URLs, schema, pickling, threads, fork ---------------------------------
+def test_url_and_argument_checks(tmp_path):
+    path = tmp_path / "p.db"
+    assert SQLiteStorage(path).path == str(path)
+    assert isinstance(get_storage(f"sqlite:///{path}"), SQLiteStorage)
+    with pytest.raises(InvalidParameterError, match="'url' parameter of SQLiteStorage"):
+        SQLiteStorage("postgresql://db")
+    with pytest.raises(InvalidParameterError, match="'heartbeat_interval'"):
+        SQLiteStorage(path, heartbeat_interval=0)
+    with pytest.raises(InvalidParameterError, match="'grace_period'"):
+        SQLiteStorage(path, grace_period=-1.0)
+    with pytest.raises(InvalidParameterError, match="'timeout'"):
+        SQLiteStorage(path, timeout="1")
+    assert SQLiteStorage(path, heartbeat_interval=2).grace_period == 8.0
+
+
+def test_file_that_is_not_a_database_is_reported(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageInternalError, match="not a usable sktune SQLite"):
+        SQLiteStorage(path).get_all_study_names()
+
+
+def test_schema_version_is_recorded_and_checked(url):
+    storage = SQLiteStorage(url)
+    storage.get_all_study_names()
+    path = url[len("sqlite:///") :]
+    with sqlite3.connect(path) as conn:
+        (version,) = conn.execute(
+            "SELECT value FROM sktune_meta WHERE key = 'schema_version'"
+        ).fetchone()
+        assert int(version) == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.execute(
+            "UPDATE sktune_meta SET value = ? WHERE key = 'schema_version'",
+            (str(SCHEMA_VERSION + 1),),
+        )
+    with pytest.raises(StorageInternalError, match="schema version"):
+        SQLiteStorage(url).get_all_study_names()
+
+
+def test_pickled_storage_reconnects(url):
+    storage = SQLiteStorage(url, heartbeat_interval=5.0)
+    study = sktune.create_study(study_name="s", storage=storage)
+    study.optimize(lambda t: t.suggest_int("k", 0, 9), n_trials=3)
+    clone = pickle.loads(pickle.dumps(storage))
+    assert clone.heartbeat_interval == 5.0
+    assert len(clone.get_all_trials(study._study_id)) == 3
+    # A pickled study keeps working against the same file.
+    study2 = pickle.loads(pickle.dumps(study))
+    study2.optimize(lambda t: t.suggest_int("k", 0, 9), n_trials=2)
+    assert len(study.trials) == 5
+
+
+def test_threads_share_one_storage(url):
+    study = sktune.create_study(study_name="s", storage=url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=40, n_jobs=4)
+    trials = sktune.load_study(study_name="s", storage=url).trials
+    assert sorted(t.number for t in trials) == list(range(40))
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+
+
+def _child_optimize(storage, study_id, n, queue):
+    try:
+        study = sktune.load_study(study_name="s", storage=storage)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=n)
+        queue.put(len(storage.get_all_trials(study_id)))
+    except BaseException as exc:  # pragma: no cover - reported to the parent
+        queue.put(repr(exc))
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork"
+)
+def test_forked_child_opens_its_own_connection(url):
+    storage = SQLiteStorage(url)
+    study = sktune.create_study(study_name="s", storage=storage)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(
+        target=_child_optimize, args=(storage, study._study_id, 3, queue)
+    )
+    child.start()
+    result = queue.get(timeout=60)
+    child.join(60)
+    assert result == 5
+    # The parent's connection still works and sees the child's trials.
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert [t.number for t in study.trials] == list(range(6))
+
+
+def _child_names(storage, queue):
+    queue.put(storage.get_all_study_names())
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork"
+)
+def test_fork_while_another_thread_holds_the_lock(url):
+    # E.g. the heartbeat thread writing at the moment of the fork: the child
+    # must not inherit a lock that nobody will ever release.
+    storage = SQLiteStorage(url)
+    sktune.create_study(study_name="s", storage=storage)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with storage._lock:
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(60)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_child_names, args=(storage, queue))
+        child.start()
+        assert queue.get(timeout=60) == ["s"]
+        child.join(60)
+    finally:
+        release.set()
+        holder.join()
+
+
+def test_heartbeat_thread_beats_and_stops(url):
+    storage = SQLiteStorage(url, heartbeat_interval=0.05)
+    sid = storage.create_new_study("minimize", "s")
+    tid = storage.create_new_trial(sid)
+    path = url[len("sqlite:///") :]
+
+    def beat():
+        with sqlite3.connect(path) as conn:
+            return conn.execute(
+                "SELECT heartbeat FROM trials WHERE trial_id = ?", (tid,)
+            ).fetchone()[0]
+
+    first = beat()
+    deadline = threading.Event()
+    for _ in range(200):
+        if beat() > first:
+            break
+        deadline.wait(0.05)
+    assert beat() > first
+    storage.set_trial_state_values(tid, TrialState.COMPLETE, 1.0)
+    assert beat() is None
+    assert tid not in storage._heartbeat.trial_ids
+
+
+def test_database_file_is_consistent(url):
+    study = sktune.create_study(study_name="s", storage=url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+    with sqlite3.connect(url[len("sqlite:///") :]) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_file_is_created_on_first_use_not_by_the_constructor(tmp_path):
+    path = tmp_path / "lazy.db"
+    storage = SQLiteStorage(path)
+    assert not os.path.exists(path)
+    storage.get_all_study_names()
+    assert os.path.exists(path)
