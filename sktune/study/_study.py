@@ -52,9 +52,9 @@ def _parse_direction(direction: Any, owner: str = "create_study") -> str:
 
 
 def _default_sampler(seed: int | None = None) -> BaseSampler:
-    from sktune.samplers import RandomSampler
+    from sktune.samplers import TPESampler
 
-    return RandomSampler(seed=seed)
+    return TPESampler(seed=seed)
 
 
 def _default_pruner() -> BasePruner:

@@ -1,0 +1,301 @@
+"""Behaviour of the TPE sampler."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import sktune
+from sktune.exceptions import InvalidParameterError
+from sktune.samplers import RandomSampler, TPESampler
+from sktune.samplers._tpe._sampler import _auto_startup
+from sktune.trial import TrialState
+
+
+def _quadratic(trial):
+    x = trial.suggest_float("x", -5.0, 5.0)
+    y = trial.suggest_float("y", -5.0, 5.0)
+    return (x - 1.5) ** 2 + (y + 0.5) ** 2
+
+
+def _mixed(trial):
+    x = trial.suggest_float("x", -3.0, 2.0)
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    q = trial.suggest_float("q", 0.0, 1.0, step=0.125)
+    n = trial.suggest_int("n", 2, 11, step=3)
+    k = trial.suggest_int("k", 1, 1000, log=True)
+    c = trial.suggest_categorical("c", ["a", None, (1, 2), 3.5])
+    return x**2 + (math.log10(lr) + 3) ** 2 + q + n + math.log(k) + (c is None)
+
+
+def test_proposals_inside_distributions_after_startup():
+    study = sktune.create_study(sampler=TPESampler(seed=0, n_startup_trials=5))
+    study.optimize(_mixed, n_trials=30)
+    for t in study.trials:
+        for name, value in t.params.items():
+            assert t.distributions[name].contains(value), (name, value)
+        assert isinstance(t.params["n"], int) and isinstance(t.params["k"], int)
+
+
+def test_deterministic_given_seed_and_history():
+    def run(seed):
+        study = sktune.create_study(sampler=TPESampler(seed=seed))
+        study.optimize(_mixed, n_trials=25)
+        return [t.params for t in study.trials]
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+
+
+def test_beats_random_on_a_quadratic():
+    # A fixed seed set, so this is a deterministic check, not a statistical one.
+    def best(sampler):
+        study = sktune.create_study(sampler=sampler)
+        study.optimize(_quadratic, n_trials=40)
+        return study.best_value
+
+    seeds = range(5)
+    tpe = np.mean([best(TPESampler(seed=s)) for s in seeds])
+    rnd = np.mean([best(RandomSampler(seed=s)) for s in seeds])
+    assert tpe < rnd / 3
+
+
+def test_maximize():
+    study = sktune.create_study(direction="maximize", sampler=TPESampler(seed=0))
+    study.optimize(lambda t: -_quadratic(t), n_trials=40)
+    assert study.best_value > -0.5
+
+
+def test_univariate_mode():
+    study = sktune.create_study(sampler=TPESampler(seed=0, multivariate=False))
+    study.optimize(_quadratic, n_trials=40)
+    assert study.best_value < 1.0
+
+
+# -- start-up ----------------------------------------------------------------------
+def test_startup_adapts_to_budget():
+    assert _auto_startup(None) == 10
+    assert _auto_startup(20) < _auto_startup(100)
+    sampler = TPESampler(seed=0)
+    sampler.set_budget(20)
+    assert sampler._startup_count() == _auto_startup(20)
+    assert TPESampler(n_startup_trials=3)._startup_count() == 3
+
+
+def test_startup_is_space_filling():
+    # Sobol points: 8 start-up trials put exactly one x in each eighth.
+    study = sktune.create_study(sampler=TPESampler(seed=0, n_startup_trials=8))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8)
+    cells = sorted(int(t.params["x"] * 8) for t in study.trials)
+    assert cells == list(range(8))
+
+
+def test_model_used_after_startup(monkeypatch):
+    sampler = TPESampler(seed=0, n_startup_trials=5)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_quadratic, n_trials=5)
+    calls = []
+    original = sampler._propose
+    monkeypatch.setattr(
+        sampler, "_propose", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    study.optimize(_quadratic, n_trials=3)
+    # One joint draw per trial, read by both suggestions.
+    assert len(calls) == 3
+
+
+# -- conditional spaces ----------------------------------------------------------------
+def _branches(trial):
+    # As TPESearchCV presents a list of dicts: the branch, then its parameters.
+    # The name "C" exists in two branches with different ranges.
+    branch = trial.suggest_categorical("__space__", [0, 1, 2])
+    if branch == 0:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        c = trial.suggest_float("C", 1e-3, 1e3, log=True)
+        return (x - 0.2) ** 2 + (math.log10(c) - 1) ** 2 / 9
+    if branch == 1:
+        c = trial.suggest_float("C", 0.0, 1.0)
+        return 0.3 + (c - 0.8) ** 2
+    k = trial.suggest_int("k", 1, 20)
+    return 0.5 + (k - 15) ** 2 / 100
+
+
+def test_conditional_space_models_every_branch(monkeypatch):
+    sampler = TPESampler(seed=0, n_startup_trials=10)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_branches, n_trials=10)
+
+    # After start-up nothing falls back to the start-up sequence: every
+    # branch's parameters come from the joint model.
+    def forbidden(*args, **kwargs):
+        raise AssertionError("fell back to start-up sampling")
+
+    monkeypatch.setattr(sampler, "_startup_value", forbidden)
+    study.optimize(_branches, n_trials=50)
+    branches = [t.params["__space__"] for t in study.trials]
+    assert set(branches) == {0, 1, 2}
+    late = study.trials[10:]
+    by_branch = {b: [t for t in late if t.params["__space__"] == b] for b in range(3)}
+    # The best branch is chosen most.
+    assert len(by_branch[0]) > len(late) / 2
+    # Force each branch (as a fixed parameter): its parameters are drawn from
+    # that branch's model, near what worked there. Uniform draws would give
+    # median distances of about 0.3 (x), 0.3 (C) and 6 (k).
+    for b in range(3):
+        for _ in range(8):
+            study.enqueue_trial({"__space__": b})
+        study.optimize(_branches, n_trials=8)
+    forced = study.trials[-24:]
+    xs = np.array([t.params["x"] for t in forced[:8]])
+    cs = np.array([t.params["C"] for t in forced[8:16]])
+    ks = np.array([t.params["k"] for t in forced[16:]])
+    assert np.median(np.abs(xs - 0.2)) < 0.2
+    assert np.median(np.abs(cs - 0.8)) < 0.2
+    assert np.median(np.abs(ks - 15)) < 5
+    for t in study.trials:
+        for name, value in t.params.items():
+            assert t.distributions[name].contains(value)
+
+
+def test_define_by_run_if_branch():
+    def objective(trial):
+        model = trial.suggest_categorical("model", ["svm", "tree"])
+        if model == "svm":
+            c = trial.suggest_float("C", 1e-3, 1e3, log=True)
+            return (math.log10(c) - 1) ** 2
+        return 1.0 + trial.suggest_int("depth", 1, 10) / 10
+
+    study = sktune.create_study(sampler=TPESampler(seed=1))
+    study.optimize(objective, n_trials=40)
+    late = study.trials[20:]
+    assert sum(t.params["model"] == "svm" for t in late) > 12
+    assert study.best_value < 0.1
+
+
+# -- parallel use --------------------------------------------------------------------
+def _pending_proposals(constant_liar):
+    study = sktune.create_study(
+        sampler=TPESampler(seed=0, n_startup_trials=10, constant_liar=constant_liar)
+    )
+    study.optimize(_quadratic, n_trials=20)
+    trials = [study.ask() for _ in range(8)]
+    return np.array([[t.suggest_float(n, -5.0, 5.0) for n in "xy"] for t in trials])
+
+
+def test_constant_liar_spreads_pending_proposals():
+    def closest_pair(points):
+        dist = np.linalg.norm(points[:, None] - points[None], axis=-1)
+        return dist[np.triu_indices(len(points), 1)].min()
+
+    liar = _pending_proposals(True)
+    assert len({tuple(p) for p in liar}) == 8
+    # Without the liar, pending trials pile up on the same spots.
+    assert closest_pair(liar) > 0.5
+    assert closest_pair(liar) > 3 * closest_pair(_pending_proposals(False))
+
+
+def test_threads_run():
+    study = sktune.create_study(sampler=TPESampler(seed=0))
+    study.optimize(_quadratic, n_trials=30, n_jobs=2)
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 30
+
+
+# -- pruned and failed trials ----------------------------------------------------------
+def _finish(study, x, state, steps=0):
+    trial = study.ask()
+    trial.suggest_float("x", 0.0, 1.0)
+    study._storage.set_trial_param(
+        trial._trial_id, "x", x, sktune.distributions.FloatDistribution(0.0, 1.0)
+    )
+    trial._frozen.params = {"x": x}
+    for s in range(steps):
+        trial.report(1.0 - 0.01 * s, s)
+    if state == TrialState.COMPLETE:
+        study.tell(trial, x)
+    else:
+        study.tell(trial, state=state)
+
+
+def test_pruned_trials_rank_by_step_and_failed_are_ignored():
+    sampler = TPESampler(seed=0, n_startup_trials=1, gamma=lambda n: 2)
+    study = sktune.create_study(sampler=sampler)
+    _finish(study, 0.9, TrialState.COMPLETE)
+    _finish(study, 0.1, TrialState.PRUNED, steps=2)  # pruned early
+    _finish(study, 0.7, TrialState.PRUNED, steps=9)  # pruned late
+    _finish(study, 0.5, TrialState.FAIL)
+    hist = sampler._refresh(study)
+    assert hist.n == 3  # the failed trial is not in the model
+    _, _, good, bad = sampler._split(study, study.ask()._frozen, hist, None)
+    numbers_good = set(hist.number[good].tolist())
+    assert numbers_good == {0, 2}  # complete first, then the later pruning
+    assert set(hist.number[bad].tolist()) == {1}
+
+
+def test_history_is_incremental():
+    sampler = TPESampler(seed=0, n_startup_trials=3)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_quadratic, n_trials=12)
+    hist = sampler._refresh(study)
+    assert hist.n == 12 and hist._prefix == 12
+    before = hist.x.copy()
+    study.optimize(_quadratic, n_trials=1)
+    assert sampler._refresh(study) is hist and hist.n == 13
+    np.testing.assert_array_equal(hist.x[:12], before)
+
+
+# -- parameters ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_startup_trials": -1}, "'n_startup_trials' parameter of TPESampler"),
+        ({"n_ei_candidates": 0}, "'n_ei_candidates' parameter of TPESampler"),
+        ({"gamma": 0.25}, "'gamma' parameter of TPESampler must be a callable"),
+        ({"weights": 1}, "'weights' parameter of TPESampler must be a callable"),
+        ({"prior_weight": 0.0}, "'prior_weight' parameter of TPESampler"),
+        ({"multivariate": "yes"}, "'multivariate' parameter of TPESampler"),
+        ({"constant_liar": 1}, "'constant_liar' parameter of TPESampler"),
+        ({"seed": -3}, "'seed' parameter of TPESampler"),
+    ],
+)
+def test_invalid_parameters(kwargs, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        TPESampler(**kwargs)
+
+
+def test_custom_gamma_and_weights_are_used():
+    seen = []
+
+    def gamma(n):
+        seen.append(n)
+        return 2
+
+    study = sktune.create_study(
+        sampler=TPESampler(
+            seed=0, n_startup_trials=4, gamma=gamma, weights=lambda n: np.ones(n)
+        )
+    )
+    study.optimize(_quadratic, n_trials=8)
+    assert seen == [4, 5, 6, 7]
+
+
+def test_bad_weights_callable_is_reported():
+    study = sktune.create_study(
+        sampler=TPESampler(seed=0, n_startup_trials=2, weights=lambda n: np.ones(1))
+    )
+    study.optimize(_quadratic, n_trials=2)
+    with pytest.raises(ValueError, match="'weights' callable of TPESampler"):
+        study.optimize(_quadratic, n_trials=3)
+
+
+def test_group_mode_and_pickle():
+    sampler = TPESampler(seed=0, group=True, n_startup_trials=5)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_branches, n_trials=20)
+    clone = pickle.loads(pickle.dumps(sampler))
+    study2 = sktune.create_study(sampler=clone)
+    study2.optimize(_branches, n_trials=3)
+    assert len(study2.trials) == 3
+    assert "TPESampler(" in repr(sampler)
