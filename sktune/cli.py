@@ -8,28 +8,32 @@ from collections.abc import Sequence
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import sktune
+    from sktune import _demo
 
-    def objective(trial: sktune.Trial) -> float:
-        x = trial.suggest_float("x", -10.0, 10.0)
-        y = trial.suggest_float("y", -10.0, 10.0)
-        return (x - 2.0) ** 2 + (y + 1.0) ** 2
+    return _demo.main(args)
 
-    study = sktune.create_study(sampler=sktune.samplers.TPESampler(seed=args.seed))
-    study.optimize(objective, n_trials=args.n_iter)
-    print(f"Minimised (x - 2)^2 + (y + 1)^2 in {len(study.trials)} trials.")
-    print(f"Best value {study.best_value:.4g} at {study.best_params}.")
-    return 0
+
+def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from sktune._demo import add_arguments
+
+    add_arguments(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sktune`` command."""
     parser = argparse.ArgumentParser(prog="sktune", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a real tuning run on bundled data")
-    demo.add_argument("--n-iter", type=int, default=40)
-    demo.add_argument("--seed", type=int, default=0)
+    demo = sub.add_parser(
+        "demo",
+        help="run a real tuning run on bundled data",
+        description="Tune two scikit-learn models on the bundled digits data set "
+        "with TPESearchCV, next to RandomizedSearchCV with the same budget.",
+    )
+    _add_demo_arguments(demo)
     demo.set_defaults(func=_demo)
+    from sktune._cli_studies import add_study_commands
+
+    add_study_commands(sub)
     return parser
 
 

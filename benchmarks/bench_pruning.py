@@ -1,0 +1,313 @@
+"""Question: how much time and training does pruning inside TPESearchCV save,
+and at what cost in the best CV score?
+
+Three problems where training dominates: an SGDClassifier and an MLPClassifier
+trained by epochs (``partial_fit``), and a HistGradientBoostingClassifier grown
+by ``warm_start`` (``max_iter``), on ``make_classification`` data. For each
+seed, in the same process and on the same data and splits (3-fold stratified
+CV, n_iter=60), we run:
+
+* TPESearchCV without a pruner (plain fits with the full resource);
+* TPESearchCV with MedianPruner, SuccessiveHalvingPruner and HyperbandPruner
+  (defaults; ``resource="auto"`` picks epochs or estimators);
+* Optuna's OptunaSearchCV(enable_pruning=True) (partial_fit only, so not on
+  the gradient boosting problem), with Optuna's TPE and MedianPruner.
+
+Measured per run: the best mean CV score, the wall time and the CPU time of
+the search (``refit=False``), and the training work: epochs (or boosting
+iterations) summed over every fold fit. The table gives medians over seeds
+of the score difference to the unpruned search and of the time and work
+ratios to it (each seed's own unpruned search). All runs use one thread for
+BLAS and OpenMP (threadpoolctl) and ``n_jobs=1``.
+
+Bar (issue 5): with the best pruner, the best CV score within 0.005 of the
+unpruned search's, with at most 40% of its wall time and training work.
+
+Run: ``python benchmarks/bench_pruning.py`` (``--quick`` for a smoke run;
+``--seeds 1 --save s1.json`` then ``--merge s0.json s1.json ...`` to run
+seeds in separate processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.stats import loguniform, randint
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import StratifiedKFold
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+N_SPLITS = 3
+BAR_SCORE = 0.005
+BAR_RATIO = 0.40
+
+
+def _data(
+    n_samples: int, n_features: int, n_classes: int, seed: int
+) -> tuple[Any, Any]:
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_features // 2,
+        n_redundant=n_features // 4,
+        n_classes=n_classes,
+        flip_y=0.03,
+        class_sep=0.8,
+        random_state=seed,
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+def _problems(quick: bool) -> dict[str, dict[str, Any]]:
+    scale = 0.02 if quick else 1.0
+    return {
+        "SGDClassifier (epochs)": {
+            "data": (int(150_000 * scale), 20, 2),
+            "max": 10,
+            "estimator": lambda m, s: SGDClassifier(
+                max_iter=m, tol=None, random_state=s
+            ),
+            "space": {
+                "alpha": loguniform(1e-7, 1e-1),
+                "loss": ["hinge", "log_loss", "modified_huber"],
+                "penalty": ["l2", "l1", "elasticnet"],
+                "learning_rate": ["optimal", "invscaling", "adaptive"],
+                "eta0": loguniform(1e-4, 1.0),
+            },
+            "optuna": True,
+        },
+        "MLPClassifier (epochs)": {
+            "data": (int(4_000 * scale), 20, 3),
+            "max": 10,
+            "estimator": lambda m, s: MLPClassifier(
+                max_iter=m, tol=0.0, n_iter_no_change=10_000, random_state=s
+            ),
+            "space": {
+                "hidden_layer_sizes": randint(8, 33),
+                "alpha": loguniform(1e-6, 1e-1),
+                "learning_rate_init": loguniform(1e-4, 1e-1),
+                "batch_size": randint(32, 257),
+            },
+            "optuna": True,
+        },
+        "HistGradientBoosting (estimators)": {
+            "data": (int(1_500 * scale), 20, 3),
+            "max": 32,
+            "estimator": lambda m, s: HistGradientBoostingClassifier(
+                max_iter=m, early_stopping=False, random_state=s
+            ),
+            "space": {
+                "learning_rate": loguniform(1e-3, 1.0),
+                "max_leaf_nodes": randint(4, 64),
+                "min_samples_leaf": randint(2, 100),
+                "l2_regularization": loguniform(1e-6, 10.0),
+            },
+            "optuna": False,
+        },
+    }
+
+
+def _sktune_run(problem: dict, X, y, cv, seed: int, n_iter: int, pruner: Any):
+    from sktune import TPESearchCV
+
+    search = TPESearchCV(
+        problem["estimator"](problem["max"], seed),
+        problem["space"],
+        n_iter=n_iter,
+        cv=cv,
+        refit=False,
+        random_state=seed,
+        pruner=pruner,
+    )
+    search.fit(X, y)
+    res = search.cv_results_
+    splits = np.column_stack([res[f"split{i}_test_score"] for i in range(N_SPLITS)])
+    folds_run = np.isfinite(splits).sum(axis=1)
+    if "n_resources" in res:
+        work = int((res["n_resources"] * folds_run).sum())
+        n_pruned = int((res["state"] == "PRUNED").sum())
+    else:
+        work = int(problem["max"] * folds_run.sum())
+        n_pruned = 0
+    return float(search.best_score_), work, n_pruned
+
+
+def _optuna_run(problem: dict, X, y, cv, seed: int, n_iter: int, pruner: Any):
+    import optuna
+    from optuna_integration import OptunaSearchCV
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = {}
+    for name, dist in problem["space"].items():
+        space[name] = _optuna_dist(optuna, dist)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(),
+    )
+    search = OptunaSearchCV(
+        problem["estimator"](problem["max"], seed),
+        space,
+        n_trials=n_iter,
+        cv=cv,
+        refit=False,
+        enable_pruning=True,
+        max_iter=problem["max"],
+        study=study,
+        random_state=seed,
+    )
+    search.fit(X, y)
+    work = 0
+    n_pruned = 0
+    for t in study.trials:
+        if t.intermediate_values:
+            work += (max(t.intermediate_values) + 1) * N_SPLITS
+        n_pruned += t.state == optuna.trial.TrialState.PRUNED
+    return float(search.best_score_), work, n_pruned
+
+
+def _optuna_dist(optuna: Any, dist: Any) -> Any:
+    d = optuna.distributions
+    if isinstance(dist, list):
+        return d.CategoricalDistribution(dist)
+    name = dist.dist.name
+    lo, hi = dist.support()
+    if name == "randint":
+        return d.IntDistribution(int(lo), int(hi))
+    return d.FloatDistribution(float(lo), float(hi), log=True)
+
+
+def _methods() -> dict[str, tuple[Callable[..., Any], Any]]:
+    from sktune.pruners import HyperbandPruner, MedianPruner, SuccessiveHalvingPruner
+
+    return {
+        "TPESearchCV, no pruner": (_sktune_run, lambda: None),
+        "TPESearchCV + MedianPruner": (_sktune_run, MedianPruner),
+        "TPESearchCV + SuccessiveHalvingPruner": (
+            _sktune_run,
+            SuccessiveHalvingPruner,
+        ),
+        "TPESearchCV + HyperbandPruner": (_sktune_run, HyperbandPruner),
+        "OptunaSearchCV(enable_pruning=True)": (_optuna_run, lambda: None),
+    }
+
+
+def run(
+    quick: bool,
+    seeds: list[int],
+    n_iter: int,
+    only: str | None = None,
+    save: str | None = None,
+) -> dict[str, dict[str, list]]:
+    rows: dict[str, dict[str, list]] = {}
+    for pname, problem in _problems(quick).items():
+        if only is not None and only not in pname:
+            continue
+        for seed in seeds:
+            X, y = _data(*problem["data"], seed=seed)
+            cv = StratifiedKFold(N_SPLITS, shuffle=True, random_state=seed)
+            base = None
+            for mname, (fn, make_pruner) in _methods().items():
+                if fn is _optuna_run and not problem["optuna"]:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    score, work, n_pruned = fn(
+                        problem, X, y, cv, seed, n_iter, make_pruner()
+                    )
+                    wall = time.perf_counter() - t0
+                    cpu = time.process_time() - c0
+                if base is None:
+                    base = (score, wall, cpu, work)
+                row = rows.setdefault(f"{pname}|{mname}", {})
+                for key, val in (
+                    ("score", score),
+                    ("dscore", score - base[0]),
+                    ("wall", wall),
+                    ("rwall", wall / base[1]),
+                    ("rcpu", cpu / base[2]),
+                    ("rwork", work / base[3]),
+                    ("pruned", n_pruned),
+                ):
+                    row.setdefault(key, []).append(val)
+                if save:  # after every run, so that a long run can be cut short
+                    with open(save, "w") as f:
+                        json.dump(rows, f)
+                print(
+                    f"  {pname} | {mname} | seed {seed}: score {score:.4f} "
+                    f"wall {wall:.1f}s cpu {cpu:.1f}s work {work} pruned {n_pruned}",
+                    flush=True,
+                )
+    return rows
+
+
+def table(rows: dict[str, dict[str, list]], n_iter: int, n_seeds: int) -> str:
+    med = statistics.median
+    lines = [
+        f"n_iter={n_iter}, {N_SPLITS}-fold CV, medians over {n_seeds} seeds; "
+        "ratios are to the unpruned TPESearchCV of the same seed.",
+        "",
+        "| problem | method | best CV score | score - unpruned | wall s "
+        f"| wall ratio | CPU ratio | work ratio | pruned / {n_iter} | bar |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, r in rows.items():
+        pname, mname = key.split("|")
+        ok = (
+            med(r["dscore"]) >= -BAR_SCORE
+            and med(r["rwall"]) <= BAR_RATIO
+            and med(r["rwork"]) <= BAR_RATIO
+        )
+        bar = "-" if "no pruner" in mname else ("met" if ok else "not met")
+        lines.append(
+            f"| {pname} | {mname} | {med(r['score']):.4f} | {med(r['dscore']):+.4f}"
+            f" | {med(r['wall']):.1f} | {med(r['rwall']):.2f} | {med(r['rcpu']):.2f}"
+            f" | {med(r['rwork']):.2f} | {med(r['pruned']):.0f} | {bar} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+    parser.add_argument(
+        "--only", default=None, help="run the problems whose name contains this"
+    )
+    parser.add_argument("--save", default=None, help="write the raw rows (JSON)")
+    parser.add_argument(
+        "--merge", nargs="+", default=None, help="print the table of saved rows"
+    )
+    args = parser.parse_args(argv)
+    n_iter = 6 if args.quick else 60
+    if args.merge:
+        rows: dict[str, dict[str, list]] = {}
+        for path in args.merge:
+            with open(path) as f:
+                for key, r in json.load(f).items():
+                    for k, v in r.items():
+                        rows.setdefault(key, {}).setdefault(k, []).extend(v)
+        n_seeds = max(len(r["score"]) for r in rows.values())
+        print(table(rows, n_iter, n_seeds))
+        return
+    seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    with threadpool_limits(1):
+        rows = run(args.quick, seeds, n_iter, args.only, args.save)
+    print()
+    print(table(rows, n_iter, len(seeds)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+"""Does TPESearchCV find better hyperparameters than its peers at n_iter=40?
+
+Bayesmark's scikit-learn problems (see ``_bayesmark.py``), 3-fold CV, n_iter=40,
+several seeds: TPESearchCV vs RandomizedSearchCV vs optuna_integration's
+OptunaSearchCV vs scikit-optimize's BayesSearchCV, each given the same search
+space in its own format. Scored as Bayesmark normalises (``shared/BENCHMARKS.md``):
+per problem, ``100 * (1 - (f* - s) / (f* - r))`` with ``s`` a run's best mean CV
+score, ``f*`` the best score any run of any method found and ``r`` random
+search's mean best; clipped to [-100, 100]. 0 = random search, 100 = the best
+found by anyone.
+
+The work is spread over (problem, method, seed) with joblib processes, each
+search with ``n_jobs=1``. Results are appended to a JSON cache as they finish
+(``--cache``), so an interrupted run resumes, and a run with fewer methods can
+be completed later; cached entries are reused only for the same n_iter.
+
+Usage::
+
+    python benchmarks/bench_search_quality.py            # full run
+    python benchmarks/bench_search_quality.py --quick    # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _bayesmark as bm
+
+# Every model and every data set appears at least once, and every metric.
+PROBLEMS = [
+    ("kNN", "wine", "nll"),
+    ("kNN", "diabetes", "mae"),
+    ("SVM", "breast", "acc"),
+    ("DT", "digits", "nll"),
+    ("RF", "wine", "acc"),
+    ("MLP-adam", "iris", "nll"),
+    ("MLP-sgd", "wine", "acc"),
+    ("ada", "iris", "acc"),
+    ("lasso", "diabetes", "mse"),
+    ("linear", "breast", "nll"),
+]
+QUICK_PROBLEMS = [("kNN", "wine", "nll"), ("linear", "breast", "nll")]
+METHODS = ["TPESearchCV", "RandomizedSearchCV", "OptunaSearchCV", "BayesSearchCV"]
+# Rough relative cost, to start the slow tasks first.
+_COST = {"ada": 30, "MLP-adam": 7, "MLP-sgd": 5, "RF": 4, "SVM": 5, "kNN": 1.2}
+
+
+def _make_search(method: str, problem: bm.Problem, n_iter: int, seed: int) -> Any:
+    common = dict(cv=problem.cv, scoring=problem.scoring, refit=False)
+    common["error_score"] = np.nan
+    est, space = problem.estimator, problem.space
+    if method == "TPESearchCV":
+        from sktune import TPESearchCV
+
+        return TPESearchCV(
+            est, bm.to_sktune(space), n_iter=n_iter, random_state=seed, **common
+        )
+    if method == "RandomizedSearchCV":
+        from sklearn.model_selection import RandomizedSearchCV
+
+        return RandomizedSearchCV(
+            est, bm.to_scipy(space), n_iter=n_iter, random_state=seed, **common
+        )
+    if method == "OptunaSearchCV":
+        import optuna
+        from optuna_integration import OptunaSearchCV
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return OptunaSearchCV(
+            est, bm.to_optuna(space), n_trials=n_iter, random_state=seed, **common
+        )
+    if method == "BayesSearchCV":
+        from skopt import BayesSearchCV
+
+        return BayesSearchCV(
+            est, bm.to_skopt(space), n_iter=n_iter, random_state=seed, **common
+        )
+    raise ValueError(f"Unknown method {method!r}.")
+
+
+def _best_score(search: Any) -> float:
+    # The best mean CV score over all candidates (NaN = failed fits).
+    if hasattr(search, "cv_results_"):
+        scores = np.asarray(search.cv_results_["mean_test_score"], dtype=float)
+        if np.isfinite(scores).any():
+            return float(np.nanmax(scores))
+        return math.nan
+    return float(search.best_score_)
+
+
+def run_one(key: tuple[str, str, str], method: str, seed: int, n_iter: int) -> dict:
+    """One search; never raises: a crash is returned as an ``error`` entry."""
+    warnings.filterwarnings("ignore")
+    out: dict[str, Any] = {"problem": "-".join(key), "method": method, "seed": seed}
+    out["n_iter"] = n_iter
+    problem = bm.load_problem(*key)
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        search = _make_search(method, problem, n_iter, seed)
+        search.fit(problem.X, problem.y)
+        out["best"] = _best_score(search)
+    except Exception as exc:  # report the crash, don't hide it
+        out["error"] = f"{type(exc).__name__}: {exc}"[:300]
+    out["wall"] = time.perf_counter() - t0
+    out["cpu"] = time.process_time() - c0
+    return out
+
+
+def normalised_scores(results: list[dict], methods: list[str]) -> dict:
+    """Bayesmark's normalised score: {(problem, method): {seed: score}}.
+
+    A NaN score marks a degenerate problem (random search always found the
+    best value, so the score is undefined).
+    """
+    scores: dict[tuple[str, str], dict[int, float]] = {}
+    for prob in sorted({r["problem"] for r in results}):
+        runs = [r for r in results if r["problem"] == prob and "best" in r]
+        bests = [r["best"] for r in runs if math.isfinite(r["best"])]
+        rand = [
+            r["best"]
+            for r in runs
+            if r["method"] == "RandomizedSearchCV" and math.isfinite(r["best"])
+        ]
+        if not bests or not rand:
+            continue
+        f_star, r_mean = max(bests), float(np.mean(rand))
+        for m in methods:
+            vals: dict[int, float] = {}
+            for r in runs:
+                if r["method"] != m:
+                    continue
+                if f_star - r_mean <= 1e-12:
+                    vals[r["seed"]] = math.nan
+                    continue
+                s = 100 * (1 - (f_star - r["best"]) / (f_star - r_mean))
+                # A run whose every candidate failed counts as the worst.
+                vals[r["seed"]] = (
+                    float(np.clip(s, -100, 100)) if math.isfinite(s) else -100.0
+                )
+            scores[(prob, m)] = vals
+    return scores
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.1f}"
+
+
+def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
+    """Markdown tables: normalised score per problem and overall, raw bests."""
+    scores = normalised_scores(results, methods)
+    problems = sorted({r["problem"] for r in results})
+    lines = ["| problem | " + " | ".join(methods) + " |"]
+    lines.append("|---" * (len(methods) + 1) + "|")
+    for prob in problems:
+        cells = []
+        for m in methods:
+            vals = [v for v in scores.get((prob, m), {}).values() if math.isfinite(v)]
+            cells.append(_fmt(float(np.mean(vals))) if vals else "n/a")
+        lines.append(f"| {prob} | " + " | ".join(cells) + " |")
+    # Mean over the (problem, seed) pairs every method finished, and its
+    # standard error over seeds.
+    pairs = [
+        (p, seed)
+        for p in problems
+        for seed in seeds
+        if all(
+            math.isfinite(scores.get((p, m), {}).get(seed, math.nan)) for m in methods
+        )
+    ]
+    means, sems = [], []
+    for m in methods:
+        per_seed = []
+        for seed in seeds:
+            vals = [scores[(p, m)][seed] for p, s in pairs if s == seed]
+            if vals:
+                per_seed.append(float(np.mean(vals)))
+        means.append(float(np.mean(per_seed)) if per_seed else math.nan)
+        sems.append(
+            float(np.std(per_seed, ddof=1) / np.sqrt(len(per_seed)))
+            if len(per_seed) > 1
+            else math.nan
+        )
+    n_all = len(problems) * len(seeds)
+    lines.append(
+        f"| **mean ± s.e. over seeds** ({len(pairs)}/{n_all} runs) | "
+        + " | ".join(f"**{_fmt(mu)}** ± {_fmt(se)}" for mu, se in zip(means, sems))
+        + " |"
+    )
+
+    lines += ["", "Raw best mean CV score (mean over seeds; higher is better):", ""]
+    lines.append("| problem | " + " | ".join(methods) + " |")
+    lines.append("|---" * (len(methods) + 1) + "|")
+    for prob in problems:
+        cells = []
+        for m in methods:
+            vals = [
+                r["best"]
+                for r in results
+                if r["problem"] == prob and r["method"] == m and "best" in r
+            ]
+            cells.append(f"{np.mean(vals):.4g}" if vals else "crash")
+        lines.append(f"| {prob} | " + " | ".join(cells) + " |")
+
+    lines += [
+        "",
+        "Wall time per search, s (median over problems and seeds, "
+        "2 searches in parallel):",
+        "",
+    ]
+    lines.append("| " + " | ".join(methods) + " |")
+    lines.append("|---" * len(methods) + "|")
+    lines.append(
+        "| "
+        + " | ".join(
+            f"{np.median([r['wall'] for r in results if r['method'] == m]):.1f}"
+            if any(r["method"] == m for r in results)
+            else "n/a"
+            for m in methods
+        )
+        + " |"
+    )
+    errors = [r for r in results if "error" in r]
+    if errors:
+        lines += ["", "Crashes:", ""]
+        for r in errors:
+            lines.append(
+                f"- {r['method']} on {r['problem']} seed {r['seed']}: {r['error']}"
+            )
+    valid = [m for m, mu in zip(methods, means) if math.isfinite(mu)]
+    if "TPESearchCV" in valid:
+        tpe = means[methods.index("TPESearchCV")]
+        others = [means[methods.index(m)] for m in valid if m != "TPESearchCV"]
+        met = all(tpe > o for o in others)
+        lines += [
+            "",
+            f"Bar (TPESearchCV's mean above every peer's): "
+            f"{'met' if met else 'NOT met'}.",
+        ]
+    return "\n".join(lines)
+
+
+def _load_cache(path: str | None) -> list[dict]:
+    if path and os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return []
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--n-iter", type=int, default=40)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--cache", default=None, help="JSON file of results")
+    parser.add_argument(
+        "--report-only", action="store_true", help="only print the cached results"
+    )
+    args = parser.parse_args(argv)
+
+    problems, n_iter, seeds = PROBLEMS, args.n_iter, list(range(args.seeds))
+    if args.quick:
+        problems, n_iter, seeds = QUICK_PROBLEMS, 6, [0, 1]
+    methods = args.methods.split(",")
+    if "RandomizedSearchCV" not in methods:
+        methods.append("RandomizedSearchCV")  # the score's reference
+
+    results = [r for r in _load_cache(args.cache) if r.get("n_iter") == n_iter]
+    done = {(r["problem"], r["method"], r["seed"]) for r in results}
+    tasks = [
+        (k, m, s)
+        for k in problems
+        for m in methods
+        for s in seeds
+        if ("-".join(k), m, s) not in done
+    ]
+    if args.report_only:
+        tasks = []
+    # Cheap problems first and scikit-optimize (slow) last, so that an
+    # interrupted run still holds complete problems; see the cache.
+    tasks.sort(
+        key=lambda t: (t[1] == "BayesSearchCV", _COST.get(t[0][0], 1), t[0], t[2])
+    )
+    print(f"{len(tasks)} searches to run, {len(results)} cached", file=sys.stderr)
+
+    from joblib import Parallel, delayed
+
+    t0 = time.perf_counter()
+    gen = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
+        delayed(run_one)(k, m, s, n_iter) for k, m, s in tasks
+    )
+    for i, res in enumerate(gen, 1):
+        results.append(res)
+        print(
+            f"[{i}/{len(tasks)} {time.perf_counter() - t0:.0f}s] {res['method']} "
+            f"{res['problem']} seed {res['seed']}: {res.get('best', res.get('error'))}",
+            file=sys.stderr,
+        )
+        if args.cache:
+            with open(args.cache, "w") as f:
+                json.dump(results, f)
+    keys = {"-".join(k) for k in problems}
+    results = [
+        r
+        for r in results
+        if r["problem"] in keys and r["seed"] in seeds and r["method"] in methods
+    ]
+    print(
+        f"n_iter={n_iter}, 3-fold CV, seeds {seeds[0]}-{seeds[-1]}, "
+        f"{len(problems)} problems; elapsed {time.perf_counter() - t0:.0f} s\n"
+    )
+    print(report(results, methods, seeds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""From trials to design matrices, one per group of conditional parameters.
+
+A parameter absent from a trial is never imputed. Parameters are grouped by
+the set of trials that have them; each group is analysed on exactly those
+trials, with every parameter those trials all have as an input. The
+evaluators scale a group's result by its share of the total variance of the
+target (law of total variance), ``P(group) * Var(y | group) / Var(y)``, and
+analyse nested groups first. Without conditional parameters there is one
+group, of weight 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sktune._frozen import FrozenTrial, TrialState
+from sktune.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from sktune.importance._source import Source
+from sktune.samplers._transform import to_unit
+
+__all__ = ["Group", "prepare"]
+
+
+@dataclass
+class Group:
+    """Trials sharing a presence pattern, as a design matrix.
+
+    ``mask`` selects the group's trials among all; ``dims[i]`` are the columns
+    of ``names[i]`` (an int, or an array of one-hot columns); ``own`` are the
+    indices in ``names`` whose importance this group decides.
+    """
+
+    X: np.ndarray
+    mask: np.ndarray
+    names: list[str]
+    dims: list[int | np.ndarray]
+    own: list[int]
+
+    @property
+    def own_columns(self) -> np.ndarray:
+        """Columns of the parameters this group decides."""
+        return np.concatenate([np.atleast_1d(self.dims[i]) for i in self.own])
+
+
+def _merge(name: str, dists: list[BaseDistribution]) -> BaseDistribution:
+    """One distribution covering every trial's (a dynamic space may move bounds)."""
+    first = dists[0]
+    if any(type(d) is not type(first) for d in dists):
+        raise ValueError(
+            f"Parameter {name!r} changes its kind of distribution between "
+            "trials; its importance is undefined."
+        )
+    if isinstance(first, CategoricalDistribution):
+        if any(d != first for d in dists):
+            raise ValueError(
+                f"Parameter {name!r} has different choices in different trials; "
+                "its importance is undefined."
+            )
+        return first
+    assert isinstance(first, (FloatDistribution, IntDistribution))
+    low = min(d.low for d in dists)  # type: ignore[attr-defined]
+    high = max(d.high for d in dists)  # type: ignore[attr-defined]
+    if low == first.low and high == first.high:
+        return first
+    try:
+        return type(first)(low, high, log=first.log, step=first.step)
+    except ValueError:
+        # the bounds moved off the step grid: treat the range as continuous
+        if isinstance(first, IntDistribution):
+            return IntDistribution(low, high, log=first.log)
+        return FloatDistribution(low, high, log=first.log)
+
+
+def _encode(
+    trials: Sequence[FrozenTrial], name: str, dist: BaseDistribution
+) -> np.ndarray:
+    """Columns of one parameter: unit value, or one-hot for a categorical."""
+    internal = np.array(
+        [t.distributions[name].to_internal_repr(t.params[name]) for t in trials]
+    )
+    if isinstance(dist, CategoricalDistribution):
+        k = len(dist.choices)
+        return (internal.astype(int)[:, None] == np.arange(k)).astype(float)
+    return to_unit(dist, internal)[:, None]
+
+
+def complete_trials(
+    source: Source,
+) -> tuple[list[FrozenTrial], np.ndarray]:
+    """Complete trials with a finite target, and their target values."""
+    trials, values = [], []
+    for t in source.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        v = source.value(t)
+        if v is not None and math.isfinite(v):
+            trials.append(t)
+            values.append(v)
+    return trials, np.asarray(values, dtype=float)
+
+
+def check_params(
+    params: Sequence[str] | None, trials: Sequence[FrozenTrial], owner: str
+) -> list[str]:
+    """The requested parameter names, or every parameter of ``trials``."""
+    seen: dict[str, None] = {}
+    for t in trials:
+        seen.update(dict.fromkeys(t.params))
+    if params is None:
+        return list(seen)
+    if isinstance(params, str) or not all(isinstance(p, str) for p in params):
+        raise TypeError(
+            f"The 'params' parameter of {owner} must be a list of parameter "
+            f"names or None. Got {params!r} instead."
+        )
+    unknown = [p for p in params if p not in seen]
+    if unknown:
+        raise ValueError(
+            f"The 'params' parameter of {owner} must name parameters of the "
+            f"study's complete trials {sorted(seen)}. Got unknown {unknown!r}."
+        )
+    return list(dict.fromkeys(params))
+
+
+def prepare(
+    trials: Sequence[FrozenTrial], names: Sequence[str]
+) -> tuple[list[Group], list[str]]:
+    """Groups to analyse, most specific first, and the parameters with a
+    single value (importance 0).
+
+    Groups come in increasing number of trials, so that a group nested in
+    another (the parameters of one branch) is analysed before it.
+    """
+    dists = {
+        n: _merge(n, [t.distributions[n] for t in trials if n in t.params])
+        for n in names
+    }
+    single = [n for n in names if dists[n].single()]
+    varying = [n for n in names if not dists[n].single()]
+    present = {
+        n: np.array([n in t.params for t in trials], dtype=bool) for n in varying
+    }
+    patterns: dict[bytes, list[str]] = {}
+    for n in varying:
+        patterns.setdefault(present[n].tobytes(), []).append(n)
+    groups = []
+    for own_names in patterns.values():
+        mask = present[own_names[0]]
+        rows = [t for t, keep in zip(trials, mask) if keep]
+        # inputs: every varying parameter these trials all have
+        inputs = [n for n in varying if present[n][mask].all()]
+        blocks, dims, col = [], [], 0
+        for n in inputs:
+            block = _encode(rows, n, dists[n])
+            blocks.append(block)
+            width = block.shape[1]
+            if isinstance(dists[n], CategoricalDistribution):
+                dims.append(np.arange(col, col + width))
+            else:
+                dims.append(col)
+            col += width
+        X = np.hstack(blocks) if blocks else np.empty((len(rows), 0))
+        own = [inputs.index(n) for n in own_names]
+        groups.append(Group(X, mask, inputs, dims, own))
+    groups.sort(key=lambda g: int(g.mask.sum()))
+    return groups, single

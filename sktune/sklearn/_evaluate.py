@@ -1,0 +1,314 @@
+"""Evaluation of one candidate as a sequence of work units.
+
+A *work unit* is ``(fold, step)``: one fit-and-score of the candidate on one
+cross-validation fold, at one resource step. After each unit the driver may
+report an intermediate value to the trial and ask the pruner whether to go on:
+pruning decisions are taken here, in the driver, never in a worker, so they
+work on every joblib backend.
+
+Resource kinds plug in as :class:`ResourcePlan` subclasses (see
+:func:`make_resource_plan`):
+
+* ``"folds"`` (what ``resource="auto"`` means today): one unit per fold, step
+  0; after fold ``i`` the running mean of the test scores of the folds done is
+  reported at step ``i``.
+* ``"epochs"`` (``partial_fit`` in steps) and ``"estimators"``
+  (``warm_start`` ensembles that grow), in :mod:`sktune.sklearn._resources`:
+  several steps per fold, all folds of a step in one batch. A plan decides the
+  batches of units, the task a unit runs (given the state the fold's previous
+  unit returned under :data:`STATE_KEY`), what is reported after a batch and
+  how the best candidate is refit; the scheduler does not change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils.parallel import Parallel, delayed
+
+from sktune.sklearn import _compat
+
+__all__ = [
+    "FoldsPlan",
+    "ResourcePlan",
+    "SearchContext",
+    "WorkUnit",
+    "evaluate_candidate",
+    "make_resource_plan",
+    "trial_value",
+]
+
+#: Key of a unit's output holding the state passed to the fold's next unit.
+STATE_KEY = "_state"
+#: Values of TPESearchCV's ``resource`` parameter.
+RESOURCES = ("auto", "folds", "epochs", "estimators")
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One fit-and-score: a fold and a resource step."""
+
+    fold: int
+    step: int = 0
+
+
+@dataclass
+class SearchContext:
+    """What every fold fit of one ``fit`` call shares."""
+
+    estimator: Any
+    X: Any
+    y: Any
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    scorers: Any
+    fit_params: dict[str, Any]
+    score_params: dict[str, Any]
+    return_train_score: bool
+    error_score: Any
+    verbose: int
+    n_candidates: int
+    metric: str | None = None
+    # Set by the scheduler: joblib settings of parallel runs.
+    n_jobs: int | None = None
+    pre_dispatch: Any = "2*n_jobs"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_splits(self) -> int:
+        """Number of folds."""
+        return len(self.splits)
+
+    def task(
+        self, params: Mapping[str, Any], unit: WorkUnit, candidate: int
+    ) -> tuple[Callable[..., Any], tuple, dict[str, Any]]:
+        """``(function, args, kwargs)`` that evaluates ``unit`` of a candidate."""
+        train, test = self.splits[unit.fold]
+        kwargs = {
+            "train": train,
+            "test": test,
+            "parameters": dict(params),
+            "split_progress": (unit.fold, self.n_splits),
+            "candidate_progress": (candidate, self.n_candidates),
+            "scorer": self.scorers,
+            "fit_params": self.fit_params,
+            "score_params": self.score_params,
+            "return_train_score": self.return_train_score,
+            "return_n_test_samples": True,
+            "return_times": True,
+            "return_parameters": False,
+            "error_score": self.error_score,
+            "verbose": self.verbose,
+        }
+        return _compat.fit_and_score, (clone(self.estimator), self.X, self.y), kwargs
+
+
+def trial_value(outs: Sequence[dict[str, Any] | None], metric: str | None) -> float:
+    """Mean test score (of ``metric`` for multi-metric scoring) over the folds
+    run; NaN when a fold failed with ``error_score=nan``."""
+    scores = [_metric_score(o["test_scores"], metric) for o in outs if o is not None]
+    if not scores:
+        return math.nan
+    return float(np.mean(scores))
+
+
+def _metric_score(scores: Any, metric: str | None) -> float:
+    if isinstance(scores, Mapping):
+        key = metric if metric in scores else next(iter(scores))
+        return float(scores[key])
+    return float(scores)
+
+
+class ResourcePlan:
+    """How a candidate is split into work units, and what is reported.
+
+    Subclass it to add a resource kind; :class:`FoldsPlan` is the reference.
+    """
+
+    #: Whether every unit may be dispatched at once when nothing is pruned.
+    batchable = True
+    #: Whether a fold runs several units, each from the state of the last.
+    stepped = False
+
+    def units(self, context: SearchContext) -> list[WorkUnit]:
+        """The units of one candidate, in the order they run."""
+        raise NotImplementedError
+
+    def report(
+        self,
+        context: SearchContext,
+        outs: Sequence[dict[str, Any] | None],
+        unit: WorkUnit,
+    ) -> tuple[int, float] | None:
+        """``(step, value)`` to report after ``unit``, or None."""
+        raise NotImplementedError
+
+    def batched_units(
+        self, context: SearchContext, params: Mapping[str, Any], pruning: bool
+    ) -> list[list[WorkUnit]]:
+        """The units of a candidate in batches: the units of a batch run at
+        once, and a report (with ``pruning``) follows each batch."""
+        units = self.units(context)
+        if not pruning and self.batchable:
+            return [units]
+        return [[u] for u in units]
+
+    def task(
+        self,
+        context: SearchContext,
+        params: Mapping[str, Any],
+        unit: WorkUnit,
+        candidate: int,
+        state: Any,
+    ) -> tuple[Callable[..., Any], tuple, dict[str, Any]]:
+        """``(function, args, kwargs)`` of ``unit``. ``state`` is what the
+        fold's previous unit returned under ``"_state"`` (None at first)."""
+        return context.task(params, unit, candidate)
+
+    def refit(self, estimator: Any, X: Any, y: Any, fit_params: dict[str, Any]) -> Any:
+        """Fit ``estimator`` (the best candidate) on all the data."""
+        if y is None:
+            return estimator.fit(X, **fit_params)
+        return estimator.fit(X, y, **fit_params)
+
+
+class FoldsPlan(ResourcePlan):
+    """``resource="folds"``: one unit per fold; after fold ``i``, the running
+    mean of the folds' test scores is reported at step ``i``.
+
+    Examples
+    --------
+    >>> plan = FoldsPlan()
+    >>> outs = [{"test_scores": 0.5}, {"test_scores": 0.7}, None]
+    >>> plan.report(None, outs, WorkUnit(fold=1))
+    (1, 0.6)
+    """
+
+    def units(self, context: SearchContext) -> list[WorkUnit]:
+        return [WorkUnit(fold=i) for i in range(context.n_splits)]
+
+    def report(
+        self,
+        context: SearchContext | None,
+        outs: Sequence[dict[str, Any] | None],
+        unit: WorkUnit,
+    ) -> tuple[int, float] | None:
+        metric = context.metric if context is not None else None
+        value = trial_value(outs, metric)
+        if math.isnan(value):
+            return None
+        return unit.fold, value
+
+
+def make_resource_plan(
+    resource: str,
+    estimator: Any = None,
+    *,
+    pruning: bool = False,
+    min_resources: int | str = "auto",
+    max_resources: int | str = "auto",
+) -> ResourcePlan:
+    """The plan of a ``resource`` value; ``"auto"`` means ``"folds"`` without
+    pruning (see :func:`sktune.sklearn._resources.choose_resource`).
+
+    Examples
+    --------
+    >>> type(make_resource_plan("auto")).__name__
+    'FoldsPlan'
+    """
+    if resource == "folds" or (resource == "auto" and not pruning):
+        return FoldsPlan()
+    if resource not in RESOURCES or estimator is None:
+        raise ValueError(f"Unknown resource {resource!r}.")  # validated before
+    from sktune.sklearn._resources import make_plan
+
+    return make_plan(
+        resource,
+        estimator,
+        pruning=pruning,
+        min_resources=min_resources,
+        max_resources=max_resources,
+    )
+
+
+class Runner:
+    """Runs work units: plain calls (``n_jobs=1``) or through joblib."""
+
+    def __init__(self, context: SearchContext, parallel: bool) -> None:
+        self.context = context
+        self.parallel = parallel
+
+    def run(
+        self,
+        params: Mapping[str, Any],
+        units: Sequence[WorkUnit],
+        candidate: int,
+    ) -> list[dict[str, Any]]:
+        """Evaluate ``units`` of one candidate; results in the same order."""
+        return self.run_tasks([self.context.task(params, u, candidate) for u in units])
+
+    def run_tasks(
+        self, tasks: Sequence[tuple[Callable[..., Any], tuple, dict[str, Any]]]
+    ) -> list[Any]:
+        """Run ``(function, args, kwargs)`` tasks; results in the same order."""
+        if not self.parallel or len(tasks) == 0:
+            return [f(*a, **k) for f, a, k in tasks]
+        parallel = Parallel(
+            n_jobs=self.context.n_jobs, pre_dispatch=self.context.pre_dispatch
+        )
+        return list(parallel(delayed(f)(*a, **k) for f, a, k in tasks))
+
+
+def evaluate_candidate(
+    trial: Any,
+    params: Mapping[str, Any],
+    candidate: int,
+    context: SearchContext,
+    plan: ResourcePlan,
+    runner: Runner,
+    *,
+    pruning: bool,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[list[dict[str, Any] | None], bool]:
+    """Run the units of one candidate; with ``pruning``, report after each unit
+    and stop when the trial should be pruned.
+
+    Returns
+    -------
+    outs : list
+        One entry per fold: the last unit's output, or None if not run.
+    pruned : bool
+        Whether the pruner stopped the trial.
+    """
+    batches = plan.batched_units(context, params, pruning)
+    outs: list[dict[str, Any] | None] = [None] * context.n_splits
+    # Per fold, the state its last unit returned (stepped plans).
+    states: dict[int, Any] = {}
+    for i, batch in enumerate(batches):
+        if should_stop() and (i > 0 or pruning or not plan.batchable):
+            break
+        tasks = [
+            plan.task(context, params, u, candidate, states.get(u.fold)) for u in batch
+        ]
+        failed = False
+        for unit, out in zip(batch, runner.run_tasks(tasks)):
+            state = out.pop(STATE_KEY, None)
+            if state is not None:
+                states[unit.fold] = state
+            failed = failed or out.get("fit_error") is not None
+            outs[unit.fold] = out
+        if failed and plan.stepped:
+            # A fold that failed has no state to go on from.
+            break
+        if not pruning:
+            continue
+        reported = plan.report(context, outs, batch[-1])
+        if reported is not None:
+            trial.report(reported[1], step=reported[0])
+            if trial.should_prune():
+                return outs, True
+    return outs, False

@@ -1,0 +1,617 @@
+"""Resource plans that train a candidate in steps: epochs and estimators.
+
+With a pruner, TPESearchCV can report more than one value per fold: each
+fold's estimator is trained in steps of a growing resource, and the mean test
+score over the folds is reported after each step, at the step number equal to
+the resource reached (so the rungs of successive halving and Hyperband are in
+units of the resource).
+
+* ``"epochs"``: ``partial_fit`` is called once per epoch on the fold's
+  training data (classifiers get ``classes=np.unique(y)`` on the first call).
+* ``"estimators"``: a ``warm_start`` estimator grows its ``n_estimators``
+  (``max_iter`` for histogram gradient boosting) at each step.
+
+The fold's estimator lives in a :class:`FoldState` that the work unit returns
+and the driver passes to the fold's next unit, so the steps of a fold may run
+in different processes or on different machines. For a Pipeline, the steps
+before the last are fitted once per fold and the transformed data is kept in
+the state; only the last step is trained in steps.
+
+The resources grow geometrically: the schedule halves ``max_resources`` until
+it falls below ``min_resources`` (successive halving's schedule, Jamieson and
+Talwalkar 2016), e.g. 1, 2, 4, 7, 13, 25, 50, 100 epochs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn import config_context
+from sklearn.base import clone, is_classifier
+from sklearn.pipeline import Pipeline
+
+from sktune.sklearn import _compat
+from sktune.sklearn._evaluate import (
+    STATE_KEY,
+    FoldsPlan,
+    ResourcePlan,
+    SearchContext,
+    WorkUnit,
+    trial_value,
+)
+
+__all__ = [
+    "EpochsPlan",
+    "EstimatorsPlan",
+    "FoldState",
+    "choose_resource",
+    "resource_schedule",
+    "run_step",
+]
+
+#: Key of a fold's output holding the resource it reached.
+RESOURCE_KEY = "n_resources"
+#: Epochs when neither ``max_resources`` nor the estimator's ``max_iter`` say.
+DEFAULT_MAX_EPOCHS = 100
+#: ``min_resources="auto"`` of "estimators": this fraction of the maximum.
+_ESTIMATORS_MIN_FRACTION = 16
+
+
+def final_step(estimator: Any) -> Any:
+    """The last step of a Pipeline, else the estimator itself."""
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _step_prefix(estimator: Any) -> str:
+    return f"{estimator.steps[-1][0]}__" if isinstance(estimator, Pipeline) else ""
+
+
+def warm_start_param(estimator: Any) -> str | None:
+    """The parameter a warm-started ``estimator`` grows: ``n_estimators``, or
+    ``max_iter`` for histogram gradient boosting; None if neither applies.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> warm_start_param(RandomForestClassifier())
+    'n_estimators'
+    >>> warm_start_param(HistGradientBoostingRegressor())
+    'max_iter'
+    """
+    params = estimator.get_params(deep=False)
+    if "warm_start" not in params:
+        return None
+    if "n_estimators" in params:
+        return "n_estimators"
+    # Only where max_iter counts the total iterations of a warm start.
+    if "max_iter" in params and type(estimator).__name__.startswith(
+        "HistGradientBoosting"
+    ):
+        return "max_iter"
+    return None
+
+
+def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
+    """The resource kind of ``resource`` for ``estimator``.
+
+    ``"auto"`` is ``"folds"`` without a pruner; with one, ``"epochs"`` if the
+    final step has ``partial_fit``, else ``"estimators"`` if it is a
+    ``warm_start`` ensemble (or histogram gradient boosting), else
+    ``"folds"``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> choose_resource(SGDClassifier(), "auto", pruning=True)
+    'epochs'
+    >>> choose_resource(SGDClassifier(), "auto", pruning=False)
+    'folds'
+    """
+    if resource != "auto":
+        return resource
+    if not pruning:
+        return "folds"
+    last = final_step(estimator)
+    if hasattr(last, "partial_fit"):
+        return "epochs"
+    if warm_start_param(last) is not None:
+        return "estimators"
+    return "folds"
+
+
+def resource_schedule(min_resources: int, max_resources: int) -> list[int]:
+    """Resources reached after each step: ``max_resources`` halved (rounded
+    up) while at least ``min_resources``, in increasing order.
+
+    Examples
+    --------
+    >>> resource_schedule(1, 100)
+    [1, 2, 4, 7, 13, 25, 50, 100]
+    >>> resource_schedule(30, 100)
+    [50, 100]
+    """
+    out = [max_resources]
+    while True:
+        nxt = -(-out[-1] // 2)
+        if nxt < min_resources or nxt == out[-1]:
+            break
+        out.append(nxt)
+    return out[::-1]
+
+
+@dataclass
+class FoldState:
+    """What a fold keeps between its steps.
+
+    Parameters
+    ----------
+    model : estimator
+        The (last step of the) estimator, trained up to ``done``.
+    X_train, y_train, X_test, y_test : array-like
+        The fold's data (transformed by ``pre`` for a Pipeline).
+    fit_params : dict
+        Fit parameters of ``model``, sliced to the fold's training rows.
+    score_params : dict
+        Scorer parameters, sliced to the fold's test rows.
+    done : int
+        Resource reached so far.
+    fit_time : float
+        Seconds spent fitting, over every step so far.
+    """
+
+    model: Any
+    X_train: Any
+    y_train: Any
+    X_test: Any
+    y_test: Any
+    fit_params: dict[str, Any]
+    score_params: dict[str, Any]
+    done: int = 0
+    fit_time: float = 0.0
+
+
+def _split_fit_params(
+    estimator: Any, fit_params: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit parameters of a Pipeline's earlier steps (``step__name``) and of
+    its last step (prefix removed); everything is the last step's otherwise."""
+    prefix = _step_prefix(estimator)
+    if not prefix:
+        return {}, dict(fit_params)
+    last = {k[len(prefix) :]: v for k, v in fit_params.items() if k.startswith(prefix)}
+    pre = {k: v for k, v in fit_params.items() if not k.startswith(prefix)}
+    return pre, last
+
+
+def _new_state(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    train: np.ndarray,
+    test: np.ndarray | None,
+    fit_params: Mapping[str, Any],
+    score_params: Mapping[str, Any],
+) -> FoldState:
+    """Slice the fold's data (all of it when ``test`` is None) and fit a
+    Pipeline's earlier steps on its training part."""
+    if test is None:
+        X_train, y_train, X_test, y_test = X, y, None, None
+        fit_params = dict(fit_params)
+    else:
+        X_train = _compat._safe_indexing(X, train)
+        X_test = _compat._safe_indexing(X, test)
+        y_train = None if y is None else _compat._safe_indexing(y, train)
+        y_test = None if y is None else _compat._safe_indexing(y, test)
+        fit_params = _compat._check_method_params(X, params=fit_params, indices=train)
+        score_params = _compat._check_method_params(
+            X, params=score_params, indices=test
+        )
+    pre_params, last_params = _split_fit_params(estimator, fit_params)
+    start = time.time()
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        # Slicing shares the step objects: the estimator's steps are fitted.
+        pre = estimator[:-1]
+        X_train = pre.fit_transform(X_train, y_train, **pre_params)
+        if X_test is not None:
+            X_test = pre.transform(X_test)
+    return FoldState(
+        model=final_step(estimator),
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        fit_params=last_params,
+        score_params=dict(score_params),
+        fit_time=time.time() - start,
+    )
+
+
+def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes: Any):
+    """Train ``state.model`` from ``state.done`` up to ``stop``."""
+    model, X, y = state.model, state.X_train, state.y_train
+    if kind == "epochs":
+        while state.done < stop:
+            kwargs = dict(state.fit_params)
+            first = state.done == 0
+            if first and classes is not None:
+                kwargs["classes"] = classes
+            # The first epoch checked the data and the parameters; later ones
+            # skip those checks (the same arrays, the same parameters).
+            with _checked(not first):
+                if y is None:
+                    model.partial_fit(X, **kwargs)
+                else:
+                    model.partial_fit(X, y, **kwargs)
+            state.done += 1
+        return
+    model.set_params(**{"warm_start": True, param: stop})
+    if y is None:
+        model.fit(X, **state.fit_params)
+    else:
+        model.fit(X, y, **state.fit_params)
+    state.done = stop
+
+
+def _checked(skip: bool) -> Any:
+    """A context skipping scikit-learn's input and parameter checks."""
+    if not skip:
+        return nullcontext()
+    return config_context(assume_finite=True, skip_parameter_validation=True)
+
+
+def _no_auto_early_stopping(model: Any) -> None:
+    """Turn ``early_stopping="auto"`` off: it would end a step before the
+    resource the step names."""
+    if model.get_params(deep=False).get("early_stopping") == "auto":
+        model.set_params(early_stopping=False)
+
+
+def _score(scorer: Any, model: Any, X: Any, y: Any, params: dict[str, Any]) -> Any:
+    scores = scorer(model, X, y, **params)
+    if isinstance(scores, Mapping):
+        return {k: float(v) for k, v in scores.items()}
+    return float(scores)
+
+
+def run_step(
+    state: FoldState | None,
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    kind: str,
+    stop: int,
+    param: str | None,
+    classes: Any,
+    train: np.ndarray,
+    test: np.ndarray,
+    parameters: Mapping[str, Any],
+    scorer: Any,
+    fit_params: Mapping[str, Any],
+    score_params: Mapping[str, Any],
+    return_train_score: bool,
+    error_score: Any,
+) -> dict[str, Any]:
+    """Train one fold up to resource ``stop`` and score it (a work unit).
+
+    Parameters
+    ----------
+    state : FoldState or None
+        The fold's state from its previous step; None on the first step.
+    estimator : estimator
+        The unfitted base estimator (used on the first step only).
+    X, y : array-like
+        All the data; ``train`` and ``test`` index it.
+    kind : {"epochs", "estimators"}
+        How the model grows.
+    stop : int
+        Resource to reach.
+    param : str or None
+        The parameter grown by "estimators".
+    classes : array or None
+        Passed to the first ``partial_fit`` call of a classifier.
+    train, test : ndarray
+        The fold's indices.
+    parameters : dict
+        The candidate's parameters.
+    scorer : scorer or _MultimetricScorer
+    fit_params, score_params : dict
+        Unsliced fit and scorer parameters.
+    return_train_score : bool
+        Score the training data too.
+    error_score : "raise" or float
+        Score of a failed step.
+
+    Returns
+    -------
+    dict
+        The keys of scikit-learn's ``_fit_and_score`` output (``fit_time`` is
+        the fold's total so far), ``n_resources`` (resource reached) and, if
+        the step succeeded, the fold's state under ``"_state"``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from sklearn.metrics import check_scoring
+    >>> X, y = load_iris(return_X_y=True)
+    >>> idx = np.arange(len(y))
+    >>> est = SGDClassifier(random_state=0)
+    >>> out = run_step(None, est, X, y, kind="epochs", stop=3, param=None,
+    ...     classes=np.unique(y), train=idx[::2], test=idx[1::2],
+    ...     parameters={}, scorer=check_scoring(est), fit_params={},
+    ...     score_params={}, return_train_score=False, error_score=np.nan)
+    >>> out["n_resources"], out["_state"].done
+    (3, 3)
+    """
+    start = time.time()
+    fit_error = None
+    reached = 0 if state is None else state.done
+    # The fold's test data was checked when the fold was first scored.
+    checked = state is not None
+    previous = 0.0 if state is None else state.fit_time
+    try:
+        if state is None:
+            est = clone(estimator).set_params(**clone(dict(parameters), safe=False))
+            state = _new_state(est, X, y, train, test, fit_params, score_params)
+            if kind == "estimators":
+                _no_auto_early_stopping(state.model)
+        _advance(state, kind, stop, param, classes)
+        reached = state.done
+    except Exception:
+        if error_score == "raise":
+            raise
+        fit_error = traceback.format_exc()
+    fit_time = previous + time.time() - start
+    out: dict[str, Any] = {"n_test_samples": len(test), RESOURCE_KEY: reached}
+    if fit_error is not None:
+        out.update(
+            test_scores=error_score,
+            fit_time=fit_time,
+            score_time=0.0,
+            fit_error=fit_error,
+        )
+        if return_train_score:
+            out["train_scores"] = error_score
+        return out
+    assert state is not None
+    state.fit_time = fit_time
+    start = time.time()
+    with _checked(checked):
+        out["test_scores"] = _score(
+            scorer, state.model, state.X_test, state.y_test, state.score_params
+        )
+        if return_train_score:
+            out["train_scores"] = _score(
+                scorer, state.model, state.X_train, state.y_train, state.score_params
+            )
+    out.update(fit_time=fit_time, score_time=time.time() - start, fit_error=None)
+    out[STATE_KEY] = state
+    return out
+
+
+class _SteppedPlan(ResourcePlan):
+    """A plan whose folds are trained in steps of a growing resource."""
+
+    kind = ""
+    stepped = True
+
+    def __init__(
+        self, min_resources: int | str = "auto", max_resources: int | str = "auto"
+    ) -> None:
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+
+    # -- what the subclasses define ---------------------------------------------
+    def _param(self, last: Any) -> str | None:
+        return None
+
+    def _auto_max(self, last: Any) -> int:
+        raise NotImplementedError
+
+    def _auto_min(self, max_resources: int) -> int:
+        raise NotImplementedError
+
+    # -- the plan ----------------------------------------------------------------
+    def resolve(self, estimator: Any) -> tuple[int, int]:
+        """``(min_resources, max_resources)`` for ``estimator`` (a candidate's
+        estimator, its parameters set)."""
+        last = final_step(estimator)
+        high = self.max_resources
+        if high == "auto":
+            high = self._auto_max(last)
+        low = self.min_resources
+        if low == "auto":
+            low = self._auto_min(int(high))
+        if int(low) > int(high):
+            raise ValueError(
+                "The 'min_resources' parameter of TPESearchCV must be <= "
+                f"max_resources ({high}). Got {low!r} instead."
+            )
+        return int(low), int(high)
+
+    def units(self, context: SearchContext) -> list[WorkUnit]:
+        # Without the candidate's parameters, the schedule of the base estimator.
+        return self.batched_units(context, {}, pruning=True)[0]
+
+    def batched_units(
+        self, context: SearchContext, params: Mapping[str, Any], pruning: bool
+    ) -> list[list[WorkUnit]]:
+        """One batch per resource step (every fold at once); a single step to
+        the maximum without pruning (nothing is reported then)."""
+        estimator = clone(context.estimator).set_params(
+            **clone(dict(params), safe=False)
+        )
+        low, high = self.resolve(estimator)
+        steps = resource_schedule(low, high) if pruning else [high]
+        return [
+            [WorkUnit(fold=f, step=r) for f in range(context.n_splits)] for r in steps
+        ]
+
+    def task(
+        self,
+        context: SearchContext,
+        params: Mapping[str, Any],
+        unit: WorkUnit,
+        candidate: int,
+        state: Any,
+    ) -> tuple[Any, tuple, dict[str, Any]]:
+        train, test = context.splits[unit.fold]
+        estimator = context.estimator if state is None else None
+        kwargs = {
+            "kind": self.kind,
+            "stop": unit.step,
+            "param": self._param(final_step(context.estimator)),
+            "classes": _classes(context),
+            "train": train,
+            "test": test,
+            "parameters": dict(params),
+            "scorer": context.scorers,
+            "fit_params": context.fit_params if state is None else {},
+            "score_params": context.score_params if state is None else {},
+            "return_train_score": context.return_train_score,
+            "error_score": context.error_score,
+        }
+        X, y = (context.X, context.y) if state is None else (None, None)
+        return run_step, (state, estimator, X, y), kwargs
+
+    def report(
+        self,
+        context: SearchContext | None,
+        outs: Sequence[dict[str, Any] | None],
+        unit: WorkUnit,
+    ) -> tuple[int, float] | None:
+        metric = context.metric if context is not None else None
+        value = trial_value(outs, metric)
+        if math.isnan(value):
+            return None
+        return unit.step, value
+
+    def refit(self, estimator: Any, X: Any, y: Any, fit_params: dict[str, Any]) -> Any:
+        """Train ``estimator`` (the best candidate) on all the data with the
+        full resource, as the folds were trained."""
+        _, high = self.resolve(estimator)
+        state = _new_state(estimator, X, y, None, None, fit_params, {})
+        if self.kind == "estimators":
+            _no_auto_early_stopping(state.model)
+        _advance(state, self.kind, high, self._param(state.model), _classes_of(y))
+        if self.kind == "estimators":
+            state.model.set_params(warm_start=False)
+        return estimator
+
+
+def _classes(context: SearchContext) -> Any:
+    """``np.unique(y)`` for classifiers (cached in the context)."""
+    if not is_classifier(context.estimator) or context.y is None:
+        return None
+    if "classes" not in context.extra:
+        context.extra["classes"] = _classes_of(context.y)
+    return context.extra["classes"]
+
+
+def _classes_of(y: Any) -> Any:
+    return None if y is None else np.unique(np.asarray(y))
+
+
+class EpochsPlan(_SteppedPlan):
+    """``resource="epochs"``: ``partial_fit`` once per epoch.
+
+    ``max_resources="auto"`` is the final step's ``max_iter`` when it is an
+    int, at most :data:`DEFAULT_MAX_EPOCHS` (100); ``min_resources="auto"``
+    is 1.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> EpochsPlan().resolve(SGDClassifier(max_iter=20))
+    (1, 20)
+    """
+
+    kind = "epochs"
+
+    def _auto_max(self, last: Any) -> int:
+        max_iter = last.get_params(deep=False).get("max_iter")
+        if isinstance(max_iter, int | np.integer) and max_iter >= 1:
+            return min(int(max_iter), DEFAULT_MAX_EPOCHS)
+        return DEFAULT_MAX_EPOCHS
+
+    def _auto_min(self, max_resources: int) -> int:
+        return 1
+
+
+class EstimatorsPlan(_SteppedPlan):
+    """``resource="estimators"``: a ``warm_start`` ensemble grows its
+    ``n_estimators`` (``max_iter`` for histogram gradient boosting).
+
+    ``max_resources="auto"`` is the candidate's ``n_estimators`` (or
+    ``max_iter``); ``min_resources="auto"`` is a sixteenth of it. A
+    histogram gradient boosting's ``early_stopping="auto"`` is turned off,
+    so that each step reaches the number of iterations it names.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> EstimatorsPlan().resolve(RandomForestClassifier(n_estimators=160))
+    (10, 160)
+    """
+
+    kind = "estimators"
+
+    def _param(self, last: Any) -> str | None:
+        return warm_start_param(last)
+
+    def _auto_max(self, last: Any) -> int:
+        param = warm_start_param(last)
+        assert param is not None  # checked by check_plan
+        return int(getattr(last, param))
+
+    def _auto_min(self, max_resources: int) -> int:
+        return max(1, max_resources // _ESTIMATORS_MIN_FRACTION)
+
+
+def make_plan(
+    resource: str,
+    estimator: Any,
+    *,
+    pruning: bool,
+    min_resources: int | str = "auto",
+    max_resources: int | str = "auto",
+) -> ResourcePlan:
+    """The plan of ``resource`` for ``estimator``; raises if the estimator
+    cannot be trained that way.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> type(make_plan("auto", RandomForestClassifier(), pruning=True)).__name__
+    'EstimatorsPlan'
+    """
+    kind = choose_resource(estimator, resource, pruning)
+    last = final_step(estimator)
+    if kind == "epochs":
+        if not hasattr(last, "partial_fit"):
+            raise ValueError(
+                "The 'resource' parameter of TPESearchCV must be 'epochs' only "
+                "for an estimator (or a Pipeline's last step) with partial_fit;"
+                f" {type(last).__name__} has none. Got 'epochs' instead."
+            )
+        return EpochsPlan(min_resources, max_resources)
+    if kind == "estimators":
+        if warm_start_param(last) is None:
+            raise ValueError(
+                "The 'resource' parameter of TPESearchCV must be 'estimators' "
+                "only for an estimator (or a Pipeline's last step) with "
+                "warm_start and n_estimators (or a histogram gradient "
+                f"boosting's max_iter); {type(last).__name__} is not one. Got "
+                "'estimators' instead."
+            )
+        return EstimatorsPlan(min_resources, max_resources)
+    return FoldsPlan()

@@ -1,0 +1,311 @@
+"""The search loop of TPESearchCV: ask, evaluate, tell, asynchronously.
+
+With one job, trials run one after the other in the calling thread, with plain
+calls (no joblib). With ``n`` jobs, ``n`` driver threads each run whole trials:
+ask (under a lock, so the sampler sees every running trial), dispatch the
+trial's work units through joblib, report and prune between units, tell. A
+driver that finishes asks for the next trial at once: there is no barrier
+between batches. The fold fits of all drivers share the joblib backend the
+caller selected (loky's reusable executor, a thread pool, a dask cluster).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import sklearn
+
+from sktune._frozen import FrozenTrial, TrialState
+from sktune.sklearn import _compat
+from sktune.sklearn._evaluate import (
+    ResourcePlan,
+    Runner,
+    SearchContext,
+    evaluate_candidate,
+    trial_value,
+)
+from sktune.sklearn._results import CV_ATTR, TrialRecord
+
+__all__ = ["Scheduler"]
+
+#: System attribute marking a trial that repeated an evaluated point.
+DUPLICATE_ATTR = "sktune:duplicate"
+# Proposals of the sampler tried before a duplicate is replaced by a random
+# point not evaluated yet.
+_MAX_PROPOSALS = 3
+
+
+class Scheduler:
+    """Run up to ``n_trials`` trials of a search on ``study``.
+
+    Parameters
+    ----------
+    study : Study
+    space : SearchSpace
+    context : SearchContext
+        Data, splits, scorers and fit parameters of the search.
+    plan : ResourcePlan
+        How a candidate splits into work units.
+    n_trials : int
+        Trials to evaluate in this run.
+    seen : set
+        Point keys already evaluated (finite spaces only).
+    n_workers : int
+        Driver threads (1: trials run in the calling thread).
+    parallel : bool
+        Run each trial's units through joblib (else plain calls).
+    pruning : bool
+        Report after each unit and prune.
+    timeout : float or None
+        Seconds after which no new trial starts.
+    callbacks : list of callables
+        ``callback(study, frozen_trial)`` after each trial.
+    progress_bar : object or None
+        A tqdm bar updated once per trial.
+    rng : numpy Generator
+        Draws replacement points for duplicate proposals.
+    first_free : bool, default=True
+        Start the first trial even when ``timeout`` has already passed.
+    """
+
+    def __init__(
+        self,
+        study: Any,
+        space: Any,
+        context: SearchContext,
+        plan: ResourcePlan,
+        *,
+        n_trials: int,
+        seen: set,
+        n_workers: int,
+        parallel: bool,
+        pruning: bool,
+        timeout: float | None,
+        callbacks: list[Callable[[Any, FrozenTrial], None]],
+        progress_bar: Any,
+        rng: np.random.Generator,
+        first_free: bool = True,
+    ) -> None:
+        self.study = study
+        self.space = space
+        self.context = context
+        self.plan = plan
+        self.n_trials = n_trials
+        self.seen = seen
+        self.n_workers = n_workers
+        self.parallel = parallel
+        self.pruning = pruning
+        self.callbacks = callbacks
+        self.progress_bar = progress_bar
+        self.rng = rng
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        #: Run the first trial whatever the timeout (a search needs one result).
+        self.first_free = first_free
+        self.finite = space.size is not None
+        #: Outputs of every fold fit of this run (for the failure warning).
+        self.outs: list[dict[str, Any]] = []
+        self._started = 0
+        self._exhausted = False
+        self._abort = False  # KeyboardInterrupt: fail running trials now
+        self._stop_new = False  # an error: start nothing new
+        self._lock = threading.Lock()
+        self._ask_lock = threading.Lock()
+        self._callback_lock = threading.Lock()
+        self._running: dict[int, Any] = {}
+
+    # -- budget ----------------------------------------------------------------
+    def _claim(self) -> int | None:
+        """Index of the next candidate of this run, or None to stop."""
+        with self._lock:
+            if (
+                self._abort
+                or self._stop_new
+                or self._exhausted
+                or self.study._stop_flag
+                or self._started >= self.n_trials
+                or (
+                    self.deadline is not None
+                    and (self._started > 0 or not self.first_free)
+                    and time.monotonic() >= self.deadline
+                )
+            ):
+                return None
+            self._started += 1
+            return self._started - 1
+
+    # -- one trial ---------------------------------------------------------------
+    def _ask(self) -> tuple[Any, dict[str, Any]] | None:
+        """A new trial and its scikit-learn parameters, never a point already
+        seen (finite spaces); None when every point has been seen."""
+        study, space = self.study, self.space
+        with self._ask_lock:
+            if self._abort or self._stop_new:
+                return None
+            for attempt in range(_MAX_PROPOSALS + 1):
+                if attempt == _MAX_PROPOSALS:
+                    point = space.draw_unseen(self.rng, self.seen)
+                    if point is None:
+                        self._exhausted = True
+                        return None
+                    study.enqueue_trial(space.to_enqueue(point))
+                trial = study.ask()
+                try:
+                    params = space.suggest(trial)
+                except BaseException:
+                    study.tell(trial, state=TrialState.FAIL)
+                    raise
+                if not self.finite:
+                    return self._register(trial), params
+                key = space.point_key(trial.params)
+                if key not in self.seen:
+                    self.seen.add(key)
+                    if len(self.seen) >= space.size:
+                        self._exhausted = True
+                    return self._register(trial), params
+                trial.set_system_attr(DUPLICATE_ATTR, True)
+                study.tell(trial, state=TrialState.FAIL)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _register(self, trial: Any) -> Any:
+        with self._lock:
+            self._running[trial.number] = trial
+        return trial
+
+    def _run_trial(self, candidate: int, runner: Runner) -> None:
+        asked = self._ask()
+        if asked is None:
+            return
+        trial, params = asked
+        try:
+            outs, pruned = evaluate_candidate(
+                trial,
+                params,
+                candidate,
+                self.context,
+                self.plan,
+                runner,
+                pruning=self.pruning,
+                should_stop=lambda: self._abort,
+            )
+        except BaseException:
+            self._fail(trial)
+            raise
+        finally:
+            with self._lock:
+                self._running.pop(trial.number, None)
+        if self._abort:
+            self._fail(trial)
+            return
+        frozen = self._finish(trial, params, outs, pruned)
+        with self._callback_lock:
+            if self.progress_bar is not None:
+                self.progress_bar.update(1)
+            for callback in self.callbacks:
+                callback(self.study, frozen)
+
+    def _finish(
+        self,
+        trial: Any,
+        params: dict[str, Any],
+        outs: list[dict[str, Any] | None],
+        pruned: bool,
+    ) -> FrozenTrial:
+        done = [o for o in outs if o is not None]
+        with self._lock:
+            self.outs.extend(done)
+        record = TrialRecord(trial.number, params, TrialState.RUNNING, outs)
+        trial.set_user_attr(CV_ATTR, record.to_json())
+        if pruned:
+            return self.study.tell(trial, state=TrialState.PRUNED)
+        value = trial_value(outs, self.context.metric)
+        if np.isnan(value):
+            return self.study.tell(trial, state=TrialState.FAIL)
+        return self.study.tell(trial, value)
+
+    def _fail(self, trial: Any) -> None:
+        self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+
+    # -- loops -------------------------------------------------------------------
+    def run(self) -> None:
+        """Run the trials; exceptions of fits (``error_score="raise"``) and
+        KeyboardInterrupt propagate after the running trials are told FAIL."""
+        self.study._stop_flag = False
+        try:
+            if self.n_workers == 1:
+                runner = Runner(self.context, parallel=self.parallel)
+                while (candidate := self._claim()) is not None:
+                    self._run_trial(candidate, runner)
+            else:
+                self._run_threads()
+        finally:
+            self.study._stop_flag = False
+
+    def _run_threads(self) -> None:
+        enter = _thread_context()
+        runner = Runner(self.context, parallel=True)
+
+        def drive(candidate: int) -> None:
+            with enter():
+                self._run_trial(candidate, runner)
+
+        pool = ThreadPoolExecutor(self.n_workers, thread_name_prefix="sktune")
+        futures: set[Future[None]] = set()
+        try:
+            while True:
+                while len(futures) < self.n_workers:
+                    candidate = self._claim()
+                    if candidate is None:
+                        break
+                    futures.add(pool.submit(drive, candidate))
+                if not futures:
+                    break
+                done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for f in done:
+                    f.result()
+        except KeyboardInterrupt:
+            # Do not wait for fits in flight: fail the running trials now.
+            self._abort = True
+            # No ask is in progress once the ask lock is ours; later ones stop.
+            with self._ask_lock, self._lock:
+                running = list(self._running.values())
+            for trial in running:
+                self._fail(trial)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        except BaseException:
+            # Start nothing new; let the running trials finish and be told.
+            self._stop_new = True
+            wait(futures)
+            pool.shutdown()
+            raise
+        pool.shutdown()
+
+
+def _thread_context() -> Callable[[], Any]:
+    """Capture the caller's scikit-learn and joblib configuration (both are
+    thread-local) so that driver threads run under the same settings."""
+    sk_config = sklearn.get_config()
+    joblib_config = _compat.joblib_config()
+
+    @contextmanager
+    def enter() -> Iterator[None]:
+        with sklearn.config_context(**sk_config):
+            if joblib_config is None:
+                yield
+                return
+            # A backend object keeps per-call state: one copy per thread.
+            config = dict(joblib_config)
+            backend = config.get("backend")
+            if _compat.is_backend(backend):
+                config["backend"] = copy.copy(backend)
+            with _compat.joblib_config_set(config):
+                yield
+
+    return enter

@@ -1,0 +1,575 @@
+"""TPESearchCV: a drop-in replacement for RandomizedSearchCV driven by TPE."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import indexable
+
+from sktune._frozen import TrialState
+from sktune.exceptions import InvalidParameterError
+from sktune.pruners import BasePruner, NopPruner
+from sktune.samplers import BaseSampler
+from sktune.sklearn import _compat
+from sktune.sklearn._evaluate import RESOURCES, SearchContext, make_resource_plan
+from sktune.sklearn._results import (
+    TrialRecord,
+    build_cv_results,
+    record_from_trial,
+)
+from sktune.sklearn._scheduler import Scheduler
+from sktune.sklearn._space import build_search_space
+from sktune.storages import BaseStorage
+from sktune.study import Study, create_study
+
+__all__ = ["TPESearchCV"]
+
+#: Study system attribute holding a fingerprint of the data of the search.
+DATA_ATTR = "sktune:data_fingerprint"
+_OWNER = "TPESearchCV"
+
+
+def _default_sampler(seed: int) -> BaseSampler:
+    from sktune.samplers import TPESampler
+
+    return TPESampler(seed=seed)
+
+
+class TPESearchCV(_compat.BaseSearchCV):
+    """Search hyperparameters with TPE, cross-validating each candidate.
+
+    A drop-in replacement for :class:`~sklearn.model_selection.RandomizedSearchCV`
+    (and for :class:`~sklearn.model_selection.GridSearchCV` given a
+    ``param_grid``): same parameters, same attributes, same ``cv_results_``;
+    but each candidate is proposed by a sampler (TPE by default) that learns
+    from the candidates evaluated so far, and candidates run asynchronously in
+    parallel, without waiting for a batch to finish.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Cloned for each fit. Needs ``score`` unless ``scoring`` is given.
+    param_distributions : dict or list of dicts
+        Parameter names (as for ``set_params``) mapped to lists of values,
+        frozen ``scipy.stats`` distributions or sktune distributions. A list
+        of dicts is a conditional space: a dict is chosen, then its
+        parameters. A space that is only lists is finite: no point is
+        evaluated twice.
+    n_iter : int, default=10
+        Number of candidates the study holds at the end (a resumed study
+        counts the candidates it already has). Capped at the size of a finite
+        space, which is then searched exhaustively.
+    scoring : str, callable, list, tuple, dict or None, default=None
+        As in scikit-learn. With several metrics, the sampler maximises the
+        ``refit`` metric (the first one when ``refit`` is not a metric name).
+    n_jobs : int or None, default=None
+        Candidates evaluated at once, and jobs of each candidate's folds, run
+        through joblib's active backend (``joblib.parallel_config``); -1 uses
+        every worker. None means 1 unless a joblib context says otherwise.
+    refit : bool, str or callable, default=True
+        As in scikit-learn.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn (5-fold, stratified for classifiers).
+    verbose : int, default=0
+        Prints scikit-learn's messages (> 0: one line per search, > 1 one per
+        fold fit).
+    pre_dispatch : int or str, default="2*n_jobs"
+        Passed to joblib for each candidate's folds.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default sampler and every other random choice of the
+        search: with an int and ``n_jobs=1``, the candidates are reproducible.
+    error_score : "raise" or float, default=np.nan
+        Score of a failed fit; "raise" re-raises the fit's error.
+    return_train_score : bool, default=False
+        Add the training scores to ``cv_results_``.
+    sampler : BaseSampler or None, default=None
+        The sampler; None for :class:`~sktune.samplers.TPESampler` seeded
+        from ``random_state``. A copy is used, so refitting gives the same
+        candidates. ``RandomSampler`` makes the search a random search.
+    pruner : BasePruner or None, default=None
+        Stops unpromising candidates between work units (folds, epochs or
+        estimators; see ``resource``). ``cv_results_`` then
+        gets a ``state`` and an ``n_resources`` column (folds run, or the
+        epochs or estimators reached; see ``resource``); pruned candidates rank
+        last and are never best. None: every candidate runs every fold.
+    timeout : float or None, default=None
+        Seconds after which no new candidate starts (the first candidate of a
+        new study always runs, so that ``best_*`` exist).
+    callbacks : list of callables or None, default=None
+        ``callback(study, frozen_trial)`` after each candidate;
+        ``study.stop()`` in a callback ends the search (candidates running
+        finish).
+    study : Study or None, default=None
+        A study (direction "maximize") to continue; its sampler and pruner
+        are used, and ``sampler``, ``pruner``, ``storage`` and ``study_name``
+        must then be None. Default: a new study per ``fit``. Note that
+        ``clone`` deep-copies it, as every parameter; to share one study
+        between clones, give ``storage`` and ``study_name`` instead.
+    storage : str, BaseStorage or None, default=None
+        Where the new study lives (``"sqlite:///search.db"`` to resume later).
+    study_name : str or None, default=None
+        Name of the study in ``storage``; an existing study of that name is
+        continued.
+    resource : {"auto", "folds", "epochs", "estimators"}, default="auto"
+        What a pruner sees grow. "folds": after each fold, the mean test
+        score of the folds so far (any estimator). "epochs": every fold's
+        estimator (a Pipeline's last step; earlier steps are fitted once per
+        fold) is trained with ``partial_fit``, one epoch per call (classifiers
+        get ``classes=np.unique(y)`` on the first call), and the mean test
+        score over the folds is reported after each step. "estimators": a
+        ``warm_start`` ensemble grows its ``n_estimators`` (histogram
+        gradient boosting its ``max_iter``, with ``early_stopping="auto"``
+        turned off) step by step, scored after each. Steps report at the
+        resource reached, and the resources double from ``min_resources`` to
+        ``max_resources``. "auto": "folds" without a pruner (plain fits);
+        with one, "epochs" if the estimator has ``partial_fit``, else
+        "estimators" if it is a ``warm_start`` ensemble, else "folds". The
+        refit trains the best candidate the same way with ``max_resources``.
+    min_resources : int or "auto", default="auto"
+        Resource of the first step ("epochs" and "estimators"); "auto": 1
+        epoch, or a sixteenth of ``max_resources`` estimators.
+    max_resources : int or "auto", default="auto"
+        Resource of the last step. "auto": for "epochs", the estimator's
+        ``max_iter`` if it has one, at most 100, else 100; for
+        "estimators", the candidate's ``n_estimators`` (or ``max_iter``).
+    show_progress_bar : bool, default=False
+        Show a tqdm progress bar (needs the ``progress`` extra).
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        One entry per candidate, in the order of the study's trials, with
+        scikit-learn's keys.
+    best_estimator_ : estimator
+        Refit on the whole data with ``best_params_`` (if ``refit``).
+    best_score_ : float
+        Mean cross-validated score of the best candidate.
+    best_params_ : dict
+        Parameters of the best candidate.
+    best_index_ : int
+        Index of the best candidate in ``cv_results_``.
+    scorer_ : function or dict
+        The scorer(s) used.
+    n_splits_ : int
+        Number of cross-validation splits.
+    refit_time_ : float
+        Seconds spent refitting the best estimator.
+    multimetric_ : bool
+        Whether several metrics were used.
+    study_ : Study
+        The study behind the search (``study_.trials_dataframe()``...).
+
+    Examples
+    --------
+    >>> from scipy.stats import loguniform
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from sktune import TPESearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = TPESearchCV(SVC(), {"C": loguniform(1e-2, 1e2)}, n_iter=5, cv=3,
+    ...     random_state=0)
+    >>> bool(search.fit(X, y).best_score_ > 0.9)
+    True
+    >>> len(search.cv_results_["params"]), len(search.study_.trials)
+    (5, 5)
+    """
+
+    _parameter_constraints: dict = {
+        **_compat.BaseSearchCV._parameter_constraints,
+        "param_distributions": [dict, list],
+        "n_iter": [_compat.Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "sampler": [BaseSampler, None],
+        "pruner": [BasePruner, None],
+        "timeout": [_compat.Interval(numbers.Real, 0, None, closed="neither"), None],
+        "callbacks": [list, tuple, None],
+        "study": [Study, None],
+        "storage": [str, BaseStorage, None],
+        "study_name": [str, None],
+        "resource": [_compat.StrOptions(set(RESOURCES))],
+        "min_resources": [
+            _compat.Interval(numbers.Integral, 1, None, closed="left"),
+            _compat.StrOptions({"auto"}),
+        ],
+        "max_resources": [
+            _compat.Interval(numbers.Integral, 1, None, closed="left"),
+            _compat.StrOptions({"auto"}),
+        ],
+        "show_progress_bar": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        estimator: Any,
+        param_distributions: Any,
+        *,
+        n_iter: int = 10,
+        scoring: Any = None,
+        n_jobs: int | None = None,
+        refit: Any = True,
+        cv: Any = None,
+        verbose: int = 0,
+        pre_dispatch: Any = "2*n_jobs",
+        random_state: Any = None,
+        error_score: Any = np.nan,
+        return_train_score: bool = False,
+        sampler: BaseSampler | None = None,
+        pruner: BasePruner | None = None,
+        timeout: float | None = None,
+        callbacks: list | None = None,
+        study: Study | None = None,
+        storage: str | BaseStorage | None = None,
+        study_name: str | None = None,
+        resource: str = "auto",
+        min_resources: int | str = "auto",
+        max_resources: int | str = "auto",
+        show_progress_bar: bool = False,
+    ) -> None:
+        self.param_distributions = param_distributions
+        self.n_iter = n_iter
+        self.random_state = random_state
+        self.sampler = sampler
+        self.pruner = pruner
+        self.timeout = timeout
+        self.callbacks = callbacks
+        self.study = study
+        self.storage = storage
+        self.study_name = study_name
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.show_progress_bar = show_progress_bar
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+
+    # -- checks that parameter constraints cannot express ------------------------
+    def _check_extra_params(self) -> list:
+        callbacks = list(self.callbacks or [])
+        for c in callbacks:
+            if not callable(c):
+                raise InvalidParameterError(
+                    f"The 'callbacks' parameter of {_OWNER} must be a list of "
+                    f"callables or None. Got {self.callbacks!r} instead."
+                )
+        if self.study is not None:
+            for name in ("sampler", "pruner", "storage", "study_name"):
+                if getattr(self, name) is not None:
+                    raise InvalidParameterError(
+                        f"The {name!r} parameter of {_OWNER} must be None when "
+                        f"'study' is given (the study's own is used). Got "
+                        f"{getattr(self, name)!r} instead."
+                    )
+            if self.study.direction.name != "MAXIMIZE":
+                raise InvalidParameterError(
+                    f"The 'study' parameter of {_OWNER} must be a study with "
+                    f"direction 'maximize'. Got {self.study!r} instead."
+                )
+        return callbacks
+
+    def _make_study(self, rs: np.random.RandomState) -> Study:
+        if self.study is not None:
+            return self.study
+        seed = int(rs.randint(np.iinfo(np.int32).max))
+        if self.sampler is not None:
+            sampler = _copy(self.sampler)
+        else:
+            sampler = _default_sampler(seed)
+        pruner = _copy(self.pruner) if self.pruner is not None else NopPruner()
+        study = create_study(
+            storage=self.storage,
+            sampler=sampler,
+            pruner=pruner,
+            study_name=self.study_name,
+            direction="maximize",
+            load_if_exists=True,
+        )
+        # A resumed study keeps the same seed: TPE's start-up draws are indexed
+        # by trial number, so the first run's draws are not replayed.
+        return study
+
+    @staticmethod
+    def _records(study: Study, space: Any) -> list[TrialRecord]:
+        records = []
+        for trial in study.get_trials(deepcopy=False):
+            record = record_from_trial(trial, space.to_sklearn_params)
+            if record is not None:
+                records.append(record)
+        return records
+
+    @staticmethod
+    def _check_data(study: Study, X: Any, y: Any, resumed: bool) -> None:
+        fingerprint = joblib.hash((X, y))
+        stored = study.system_attrs.get(DATA_ATTR)
+        if resumed and stored is not None and stored != fingerprint:
+            warnings.warn(
+                f"The study {study.study_name!r} holds candidates evaluated on "
+                "other data than the data passed to fit; their scores are kept "
+                "in cv_results_ and guide the sampler.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if stored != fingerprint:
+            study.set_system_attr(DATA_ATTR, fingerprint)
+
+    def _progress_bar(self, total: int) -> Any:
+        if not self.show_progress_bar:
+            return None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "show_progress_bar=True needs tqdm: pip install 'sktune[progress]'."
+            ) from exc
+        return tqdm(total=total, unit="candidate", desc=_OWNER)
+
+    # -- fit ---------------------------------------------------------------------
+    @_compat._fit_context(
+        # TPESearchCV.estimator is not validated yet
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X: Any, y: Any = None, **params: Any) -> TPESearchCV:
+        """Run the search: evaluate ``n_iter`` candidates, then refit the best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs) or None
+            Target.
+        **params : dict
+            Fit parameters of the estimator (sliced per fold when they have
+            one entry per sample, as ``sample_weight``), ``groups`` for the
+            splitter, and, with metadata routing, parameters of the scorer.
+
+        Returns
+        -------
+        self : TPESearchCV
+            The fitted search.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.svm import SVC
+        >>> from sktune import TPESearchCV
+        >>> X, y = load_iris(return_X_y=True)
+        >>> search = TPESearchCV(SVC(), {"C": [0.1, 1.0, 10.0]}, n_iter=2, cv=3)
+        >>> search.fit(X, y).cv_results_["mean_test_score"].shape
+        (2,)
+        """
+        callbacks = self._check_extra_params()
+        space = build_search_space(
+            self.param_distributions, estimator=self.estimator, owner=_OWNER
+        )
+        scorers, refit_metric = self._get_scorers()
+        X, y = indexable(X, y)
+        params = _compat._check_method_params(X, params=params)
+        routed = self._get_routed_params_for_fit(params)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
+        rs = check_random_state(self.random_state)
+
+        study = self._make_study(rs)
+        # Exposed at once, so that an interrupted search can be resumed.
+        self.study_ = study
+        space.check_compatible(study)
+        before = self._records(study, space)
+        self._check_data(study, X, y, resumed=bool(before))
+
+        n_target = self.n_iter
+        if space.size is not None and space.size < n_target:
+            warnings.warn(
+                f"The total space of parameters {space.size} is smaller than "
+                f"n_iter={self.n_iter}. Running {space.size} iterations. For "
+                "exhaustive searches, use GridSearchCV.",
+                UserWarning,
+                stacklevel=2,
+            )
+            n_target = space.size
+        remaining = max(n_target - len(before), 0)
+
+        splits = list(cv.split(X, y, **routed.splitter.split))
+        if len(splits) != n_splits:
+            raise ValueError(
+                "cv.split and cv.get_n_splits return inconsistent results. "
+                f"Expected {n_splits} splits, got {len(splits)}"
+            )
+        self.n_splits_ = n_splits
+        if self.verbose > 0 and remaining:
+            print(
+                f"Fitting {n_splits} folds for each of {remaining} candidates,"
+                f" totalling {remaining * n_splits} fits"
+            )
+
+        n_jobs = joblib.effective_n_jobs(self.n_jobs)
+        context = SearchContext(
+            estimator=clone(self.estimator),
+            X=X,
+            y=y,
+            splits=splits,
+            scorers=scorers,
+            fit_params=routed.estimator.fit,
+            score_params=routed.scorer.score,
+            return_train_score=self.return_train_score,
+            error_score=self.error_score,
+            verbose=self.verbose,
+            n_candidates=remaining,
+            metric=self.refit if isinstance(self.refit, str) else None,
+            n_jobs=n_jobs,
+            pre_dispatch=self.pre_dispatch,
+        )
+        rng = np.random.default_rng(int(rs.randint(np.iinfo(np.int32).max)))
+        seen = set()
+        if space.size is not None:
+            numbers_done = {r.number for r in before}
+            seen = {
+                space.point_key(t.params)
+                for t in study.get_trials(deepcopy=False)
+                if t.number in numbers_done
+            }
+            seen.discard(None)
+            if n_target >= space.size:
+                self._enqueue_all(study, space, seen, rng)
+        study.sampler.set_budget(n_target)
+        pruning = not isinstance(study.pruner, NopPruner)
+        plan = make_resource_plan(
+            self.resource,
+            context.estimator,
+            pruning=pruning,
+            min_resources=self.min_resources,
+            max_resources=self.max_resources,
+        )
+        bar = self._progress_bar(remaining)
+        scheduler = Scheduler(
+            study,
+            space,
+            context,
+            plan,
+            n_trials=remaining,
+            seen=seen,
+            n_workers=min(n_jobs, max(remaining, 1)),
+            parallel=n_jobs > 1,
+            pruning=pruning,
+            timeout=self.timeout,
+            callbacks=callbacks,
+            progress_bar=bar,
+            rng=rng,
+            first_free=not before,
+        )
+        try:
+            scheduler.run()
+        finally:
+            if bar is not None:
+                bar.close()
+
+        records = self._records(study, space)
+        if not records:
+            raise ValueError(
+                "No fits were performed. Was the CV iterator empty? Were there "
+                "no candidates?"
+            )
+        if scheduler.outs:
+            _compat._warn_or_raise_about_fit_failures(scheduler.outs, self.error_score)
+        results = build_cv_results(
+            records,
+            n_splits,
+            return_train_score=self.return_train_score,
+            error_score=self.error_score,
+            pruning=pruning,
+        )
+        first = next(o for o in records[0].outs if o is not None)["test_scores"]
+        self.multimetric_ = isinstance(first, Mapping)
+        if callable(self.scoring) and self.multimetric_:
+            self._check_refit_for_multimetric(first)
+            refit_metric = self.refit
+        self._select_best(results, refit_metric)
+        if self.refit:
+            self._refit(context.estimator, X, y, routed.estimator.fit, plan)
+        self.scorer_ = (
+            scorers._scorers
+            if isinstance(scorers, _compat._MultimetricScorer)
+            else scorers
+        )
+        self.cv_results_ = results
+        return self
+
+    @staticmethod
+    def _enqueue_all(
+        study: Study, space: Any, seen: set, rng: np.random.Generator
+    ) -> None:
+        """Queue every point not evaluated yet, in random order (the search is
+        exhaustive, as RandomizedSearchCV's on a small space of lists)."""
+        queued = set(seen)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+            queued.add(_fixed_point_key(space, t.system_attrs.get("fixed_params")))
+        points = [p for p in space.iter_points() if space.point_key(p) not in queued]
+        for i in rng.permutation(len(points)):
+            study.enqueue_trial(space.to_enqueue(points[i]))
+
+    def _select_best(self, results: dict[str, Any], refit_metric: Any) -> None:
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(
+                self.refit, refit_metric, results
+            )
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][
+                    self.best_index_
+                ]
+            self.best_params_ = results["params"][self.best_index_]
+
+    def _refit(
+        self, base: Any, X: Any, y: Any, fit_params: dict[str, Any], plan: Any
+    ) -> None:
+        # Clone the parameters too: they may be estimators (a Pipeline step).
+        self.best_estimator_ = clone(base).set_params(
+            **clone(self.best_params_, safe=False)
+        )
+        start = time.time()
+        # The plan trains it as the folds were (full resource for stepped plans).
+        plan.refit(self.best_estimator_, X, y, fit_params)
+        self.refit_time_ = time.time() - start
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
+
+
+def _fixed_point_key(space: Any, fixed: Any) -> Any:
+    """Point key of an enqueued trial's fixed parameters (None if unknown)."""
+    if not isinstance(fixed, Mapping):
+        return None
+    branch = fixed.get("__space__", 0)
+    try:
+        dists = space.branches[int(branch)]
+        point = {}
+        for name, value in fixed.items():
+            if isinstance(value, Mapping) and "__index__" in value:
+                value = dists[name].choices[value["__index__"]]
+            point[name] = value
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    return space.point_key(point)
+
+
+def _copy(obj: Any) -> Any:
+    """A deep copy of a sampler or pruner (the user's object stays as it is)."""
+    try:
+        return copy.deepcopy(obj)
+    except Exception:  # an object that cannot be copied is used as it is
+        return obj

@@ -1,0 +1,83 @@
+"""Small estimators and data shared by the TPESearchCV tests."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification, make_regression
+
+FAILING = "fail"
+
+
+def clf_data(n_samples: int = 60, seed: int = 0):
+    return make_classification(
+        n_samples=n_samples, n_features=5, n_informative=3, random_state=seed
+    )
+
+
+def reg_data(n_samples: int = 60, seed: int = 0):
+    return make_regression(n_samples=n_samples, n_features=4, random_state=seed)
+
+
+class FailingClassifier(ClassifierMixin, BaseEstimator):
+    """Fails to fit when ``parameter == "fail"``; scores ``parameter`` else."""
+
+    def __init__(self, parameter=0.0):
+        self.parameter = parameter
+
+    def fit(self, X, y=None, **fit_params):
+        if self.parameter == FAILING:
+            raise ValueError("Failing classifier failed as required")
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X=None, y=None):
+        return float(self.parameter)
+
+
+class CountingClassifier(ClassifierMixin, BaseEstimator):
+    """Counts its fits in a class attribute; scores ``-abs(x - 3)``; raises
+    KeyboardInterrupt at the fit number ``interrupt_at`` (if set)."""
+
+    n_fits = 0
+    interrupt_at: int | None = None
+
+    def __init__(self, x=0, z=None):
+        self.x = x
+        self.z = z
+
+    def fit(self, X, y=None, sample_weight=None):
+        # Counted on CountingClassifier itself, also for subclasses.
+        CountingClassifier.n_fits += 1
+        stop = CountingClassifier.interrupt_at
+        if stop is not None and CountingClassifier.n_fits == stop:
+            raise KeyboardInterrupt
+        if sample_weight is not None and len(sample_weight) != len(X):
+            raise ValueError("sample_weight was not sliced")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X=None, y=None):
+        return -abs(float(self.x) - 3.0)
+
+
+class SleepyClassifier(CountingClassifier):
+    """A CountingClassifier whose fits take ``delay`` seconds (to overlap
+    trials in parallel runs)."""
+
+    def __init__(self, x=0, z=None, delay=0.02):
+        super().__init__(x=x, z=z)
+        self.delay = delay
+
+    def fit(self, X, y=None, sample_weight=None):
+        import time
+
+        time.sleep(self.delay)
+        return super().fit(X, y, sample_weight=sample_weight)

@@ -1,0 +1,159 @@
+"""Parallel searches: driver threads and joblib backends (threading, loky and
+a dask ``LocalCluster``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import joblib
+import numpy as np
+import pytest
+from search_helpers import SleepyClassifier, clf_data
+
+from sktune import TPESearchCV
+from sktune.distributions import FloatDistribution
+from sktune.samplers import RandomSampler
+from sktune.trial import TrialState
+
+pytestmark = pytest.mark.sklearn_compat
+
+X, y = clf_data()
+SPACE = {"x": FloatDistribution(0.0, 6.0)}
+
+
+class RunningAwareSampler(RandomSampler):
+    """Records how many other trials were running when each one was sampled."""
+
+    def __init__(self, seed=None):
+        super().__init__(seed=seed)
+        self.others_running = []
+
+    def sample_independent(self, study, trial, name, distribution):
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        self.others_running.append(sum(t.number != trial.number for t in running))
+        return super().sample_independent(study, trial, name, distribution)
+
+
+def test_threading_runs_trials_concurrently_and_sampler_sees_them():
+    study_sampler = RunningAwareSampler(seed=0)
+    import sktune
+    from sktune.pruners import NopPruner
+
+    study = sktune.create_study(
+        direction="maximize", sampler=study_sampler, pruner=NopPruner()
+    )
+    with joblib.parallel_config(backend="threading"):
+        search = TPESearchCV(
+            SleepyClassifier(delay=0.1), SPACE, n_iter=8, cv=2, n_jobs=2, study=study
+        ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 8
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    # Asked while another trial was running: the sampler saw it.
+    assert max(study_sampler.others_running) >= 1
+    # Reproduces the sequential results for the same candidates.
+    expected = [-abs(p["x"] - 3.0) for p in search.cv_results_["params"]]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected)
+    assert search.best_score_ == max(expected)
+
+
+def test_error_in_a_parallel_trial_propagates():
+    with joblib.parallel_config(backend="threading"):
+        search = TPESearchCV(
+            SleepyClassifier(), {"z": ["a", "b"]}, n_iter=2, cv=2, n_jobs=2
+        )
+        search.set_params(estimator__delay="not a number", error_score="raise")
+        with pytest.raises(TypeError):
+            search.fit(X, y)
+    states = {t.state for t in search.study_.trials}
+    assert states == {TrialState.FAIL}
+
+
+def _pid_score(estimator, X_, y_=None):
+    return float(os.getpid())
+
+
+@pytest.mark.slow
+def test_loky_runs_folds_in_worker_processes():
+    with joblib.parallel_config(backend="loky"):
+        search = TPESearchCV(
+            SleepyClassifier(delay=0.0),
+            SPACE,
+            n_iter=4,
+            cv=2,
+            n_jobs=2,
+            scoring=_pid_score,
+            random_state=0,
+        ).fit(X, y)
+    pids = {
+        search.cv_results_[f"split{i}_test_score"][j]
+        for i in range(2)
+        for j in range(4)
+    }
+    assert os.getpid() not in pids
+    assert len(search.study_.trials) == 4
+
+
+def _on_dask_worker(estimator, X_, y_=None):
+    from distributed import get_worker
+
+    get_worker()  # raises ValueError outside a dask worker
+    return float(estimator.score(X_, y_))
+
+
+@pytest.mark.slow
+def test_dask_local_cluster():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        search = TPESearchCV(
+            SleepyClassifier(delay=0.0),
+            SPACE,
+            n_iter=6,
+            cv=2,
+            n_jobs=-1,
+            scoring=_on_dask_worker,
+            error_score="raise",
+            random_state=0,
+        ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_keyboard_interrupt_in_parallel_fails_running_trials_only():
+    from search_helpers import CountingClassifier
+
+    import sktune
+    from sktune.pruners import NopPruner
+
+    study = sktune.create_study(direction="maximize", pruner=NopPruner())
+    CountingClassifier.n_fits = 0
+    CountingClassifier.interrupt_at = 7
+    search = TPESearchCV(
+        SleepyClassifier(), SPACE, n_iter=6, cv=2, n_jobs=2, study=study
+    )
+    try:
+        with joblib.parallel_config(backend="threading"):
+            with pytest.raises(KeyboardInterrupt):
+                search.fit(X, y)
+    finally:
+        CountingClassifier.interrupt_at = None
+        # Driver threads still in a fit finish in the background; wait for them
+        # (they must not touch the study any more).
+        for thread in threading.enumerate():
+            if thread.name.startswith("sktune"):
+                thread.join()
+    states = [t.state for t in study.trials]
+    assert TrialState.FAIL in states and TrialState.COMPLETE in states
+    assert TrialState.RUNNING not in states
+    with joblib.parallel_config(backend="threading"):
+        search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 6

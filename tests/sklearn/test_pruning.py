@@ -1,0 +1,416 @@
+"""Pruning inside TPESearchCV: "epochs" (partial_fit), "estimators"
+(warm_start) and the "auto" choice, in threads and loky processes."""
+
+from __future__ import annotations
+
+import os
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import KFold, RandomizedSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
+
+import sktune
+from sktune import TPESearchCV
+from sktune.pruners import BasePruner, MedianPruner, SuccessiveHalvingPruner
+from sktune.sklearn._resources import (
+    EpochsPlan,
+    EstimatorsPlan,
+    choose_resource,
+    resource_schedule,
+    run_step,
+)
+from sktune.trial import TrialState
+
+pytestmark = pytest.mark.sklearn_compat
+
+N = 60
+# Column 0 is the row's number: estimators check what rows they are given.
+X = np.column_stack([np.arange(N, dtype=float), np.linspace(-1.0, 1.0, N)])
+# Sorted classes and unshuffled KFold: fold 0 trains without class 0.
+y = np.repeat([0, 1, 2], N // 3)
+CV = KFold(3)
+RATES = [0.1, 0.9, 0.2, 0.8, 0.3, 0.7]
+SPACE = {"rate": RATES}
+
+
+class EpochClassifier(ClassifierMixin, BaseEstimator):
+    """Scores ``rate * epochs``. Its ``partial_fit`` raises unless it gets
+    ``classes`` (all three) on its first call only, the same rows at every
+    epoch, and a ``sample_weight`` (if any) sliced to those rows."""
+
+    def __init__(self, rate=0.5, max_iter=8, fail_at=None):
+        self.rate = rate
+        self.max_iter = max_iter
+        self.fail_at = fail_at
+
+    def fit(self, X, y, sample_weight=None):
+        self.epochs_ = self.max_iter
+        self.classes_ = np.unique(y)
+        self.fitted_with_ = "fit"
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        rows = tuple(np.asarray(X)[:, 0].astype(int))
+        if not hasattr(self, "epochs_"):
+            if classes is None or list(classes) != [0, 1, 2]:
+                raise ValueError(f"first call without all classes: {classes}")
+            self.classes_ = np.asarray(classes)
+            self.rows_ = rows
+            self.epochs_ = 0
+            self.fitted_with_ = "partial_fit"
+        elif classes is not None:
+            raise ValueError("classes passed again")
+        elif rows != self.rows_:
+            raise ValueError("the rows changed between epochs")
+        if sample_weight is not None and not np.array_equal(
+            sample_weight, 2.0 * np.asarray(X)[:, 0]
+        ):
+            raise ValueError("sample_weight not sliced to the fold")
+        self.epochs_ += 1
+        if self.fail_at is not None and self.epochs_ >= self.fail_at:
+            raise ValueError("failing as asked")
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X, y=None):
+        return self.rate * self.epochs_
+
+
+class OnceScaler(TransformerMixin, BaseEstimator):
+    """Adds ``shift`` to every column but the first; counts its fits (in this
+    process)."""
+
+    n_fits = 0
+
+    def __init__(self, shift=0.0):
+        self.shift = shift
+
+    def fit(self, X, y=None):
+        type(self).n_fits += 1
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def transform(self, X):
+        out = np.array(X, dtype=float)
+        out[:, 1:] += self.shift
+        return out
+
+
+class GrowingClassifier(ClassifierMixin, BaseEstimator):
+    """A warm_start ensemble of ``n_estimators`` dummies; scores
+    ``rate * size``; counts every member built in ``n_built_``."""
+
+    def __init__(self, rate=0.5, n_estimators=16, warm_start=False):
+        self.rate = rate
+        self.n_estimators = n_estimators
+        self.warm_start = warm_start
+
+    def fit(self, X, y):
+        if not (self.warm_start and hasattr(self, "estimators_")):
+            self.estimators_ = []
+            self.n_built_ = 0
+        new = self.n_estimators - len(self.estimators_)
+        self.estimators_ = self.estimators_ + [object()] * max(new, 0)
+        self.n_built_ += max(new, 0)
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X, y=None):
+        return self.rate * len(self.estimators_)
+
+
+def _median():
+    return MedianPruner(n_startup_trials=2)
+
+
+def _search(estimator, **kwargs):
+    params = dict(n_iter=len(RATES), cv=CV, random_state=0, pruner=_median())
+    params.update(kwargs)
+    space = params.pop("space", SPACE)
+    study = sktune.create_study(direction="maximize", pruner=params.pop("pruner"))
+    for rate in RATES:
+        study.enqueue_trial({next(iter(space)): rate})
+    return TPESearchCV(estimator, space, study=study, **params)
+
+
+def _check_pruned_search(search, schedule, key="rate", folds=False):
+    res = search.cv_results_
+    states = list(res["state"])
+    assert "PRUNED" in states and "COMPLETE" in states
+    assert res["state"][search.best_index_] == "COMPLETE"
+    assert search.best_params_[key] == max(RATES)
+    for state, reached, trial in zip(states, res["n_resources"], search.study_.trials):
+        # The study keeps the intermediate values, one per step reached.
+        steps = sorted(trial.intermediate_values)
+        assert steps == schedule[: len(steps)]
+        # The resource reached: the last step (folds: the folds run).
+        assert reached == steps[-1] + folds
+        if folds:
+            schedule_end = schedule[-1] + 1
+            assert (reached == schedule_end) == (state == "COMPLETE")
+            continue
+        assert (reached == schedule[-1]) == (state == "COMPLETE")
+        assert trial.state == TrialState[state]
+    # Pruned candidates rank after every complete one.
+    pruned = res["state"] == "PRUNED"
+    assert res["rank_test_score"][pruned].min() > res["rank_test_score"][~pruned].max()
+
+
+@pytest.mark.parametrize("with_pipeline", [False, True])
+def test_epochs_prune_with_classes_constant_rows_and_sliced_weights(with_pipeline):
+    OnceScaler.n_fits = 0
+    estimator = EpochClassifier(max_iter=8)
+    space = SPACE
+    if with_pipeline:
+        estimator = Pipeline([("scale", OnceScaler()), ("clf", estimator)])
+        space = {"clf__rate": RATES}
+    weights = {("clf__" if with_pipeline else "") + "sample_weight": 2.0 * X[:, 0]}
+    search = _search(estimator, space=space, error_score="raise")
+    search.fit(X, y, **weights)
+    if with_pipeline:
+        # Earlier steps: fitted once per fold (and once for the refit).
+        n_folds_run = np.isfinite(
+            np.column_stack(
+                [search.cv_results_[f"split{i}_test_score"] for i in (0, 1, 2)]
+            )
+        ).sum()
+        assert OnceScaler.n_fits == n_folds_run + 1
+    schedule = resource_schedule(1, 8)
+    _check_pruned_search(search, schedule, key=next(iter(space)))
+    # Intermediate values are mean CV scores at the epochs reached.
+    first = search.study_.trials[0]
+    assert first.intermediate_values == {e: pytest.approx(0.1 * e) for e in schedule}
+    # The refit trains the best candidate for the full number of epochs.
+    final = search.best_estimator_
+    final = final[-1] if with_pipeline else final
+    assert final.fitted_with_ == "partial_fit" and final.epochs_ == 8
+
+
+def test_estimators_grow_with_warm_start_and_refit_is_full():
+    search = _search(GrowingClassifier(n_estimators=32), error_score="raise").fit(X, y)
+    schedule = resource_schedule(2, 32)
+    assert schedule == [2, 4, 8, 16, 32]
+    _check_pruned_search(search, schedule)
+    first = search.study_.trials[0]
+    assert first.intermediate_values == {r: pytest.approx(0.1 * r) for r in schedule}
+    assert len(search.best_estimator_.estimators_) == 32
+    assert search.best_estimator_.warm_start is False
+
+
+def test_warm_start_steps_build_only_the_new_members():
+    est = GrowingClassifier(n_estimators=32)
+    idx = np.arange(N)
+    kwargs = dict(
+        kind="estimators",
+        param="n_estimators",
+        classes=None,
+        train=idx[::2],
+        test=idx[1::2],
+        parameters={"rate": 1.0},
+        scorer=check_scoring(est),
+        fit_params={},
+        score_params={},
+        return_train_score=True,
+        error_score="raise",
+    )
+    out = run_step(None, est, X, y, stop=4, **kwargs)
+    state = out.pop("_state")
+    out2 = run_step(state, None, None, None, stop=16, **kwargs)
+    assert out["test_scores"] == 4.0 and out2["test_scores"] == 16.0
+    assert out2["train_scores"] == 16.0 and out2["n_resources"] == 16
+    assert out2["_state"].model.n_built_ == 16
+    assert out2["fit_time"] >= out["fit_time"]
+
+
+def test_hist_gradient_boosting_auto_early_stopping_is_turned_off():
+    est = HistGradientBoostingClassifier(max_iter=4, early_stopping="auto")
+    idx = np.arange(N)
+    out = run_step(
+        None,
+        est,
+        X,
+        y,
+        kind="estimators",
+        stop=2,
+        param="max_iter",
+        classes=None,
+        train=idx[::2],
+        test=idx[1::2],
+        parameters={},
+        scorer=check_scoring(est),
+        fit_params={},
+        score_params={},
+        return_train_score=False,
+        error_score="raise",
+    )
+    model = out["_state"].model
+    assert model.early_stopping is False and model.n_iter_ == 2
+
+
+def test_folds_resource_reports_after_each_fold():
+    search = _search(GrowingClassifier(), resource="folds").fit(X, y)
+    _check_pruned_search(search, [0, 1, 2], folds=True)
+    assert search.best_estimator_.warm_start is False
+
+
+@pytest.mark.parametrize(
+    "estimator, expected",
+    [
+        (SGDClassifier(), "epochs"),
+        (Pipeline([("s", OnceScaler()), ("c", SGDClassifier())]), "epochs"),
+        (RandomForestClassifier(), "estimators"),
+        (HistGradientBoostingClassifier(), "estimators"),
+        (SVC(), "folds"),
+    ],
+)
+def test_auto_picks_what_the_estimator_allows(estimator, expected):
+    assert choose_resource(estimator, "auto", pruning=True) == expected
+    assert choose_resource(estimator, "auto", pruning=False) == "folds"
+
+
+def test_no_pruner_keeps_plain_fits_and_sklearn_keys():
+    search = TPESearchCV(EpochClassifier(), SPACE, n_iter=3, cv=CV, random_state=0).fit(
+        X, y
+    )
+    ref = RandomizedSearchCV(
+        EpochClassifier(), SPACE, n_iter=3, cv=CV, random_state=0
+    ).fit(X, y)
+    assert list(search.cv_results_) == list(ref.cv_results_)
+    assert search.best_estimator_.fitted_with_ == "fit"
+    # Every candidate scored with plain fits: rate * max_iter.
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"],
+        [8 * p["rate"] for p in search.cv_results_["params"]],
+    )
+
+
+def test_explicit_epochs_without_pruner_trains_every_epoch_unreported():
+    search = TPESearchCV(
+        EpochClassifier(max_iter=50),
+        SPACE,
+        n_iter=2,
+        cv=CV,
+        resource="epochs",
+        max_resources=5,
+        random_state=0,
+        error_score="raise",
+    ).fit(X, y)
+    assert "state" not in search.cv_results_
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"],
+        [5 * p["rate"] for p in search.cv_results_["params"]],
+    )
+    assert all(not t.intermediate_values for t in search.study_.trials)
+    assert search.best_estimator_.epochs_ == 5
+
+
+def test_min_and_max_resources_set_the_schedule():
+    search = _search(EpochClassifier(), min_resources=3, max_resources=12).fit(X, y)
+    _check_pruned_search(search, [3, 6, 12])
+    assert EpochsPlan(2, "auto").resolve(EpochClassifier(max_iter=1000)) == (2, 100)
+    assert EstimatorsPlan().resolve(GrowingClassifier(n_estimators=3)) == (1, 3)
+
+
+def test_a_failing_epoch_stops_the_candidate_with_error_score():
+    with pytest.warns(FitFailedWarning, match="3 fits failed"):
+        search = TPESearchCV(
+            EpochClassifier(),
+            {"fail_at": [None, 2]},
+            n_iter=2,
+            cv=CV,
+            pruner=_median(),
+            random_state=0,
+        ).fit(X, y)
+    for params, trial in zip(search.cv_results_["params"], search.study_.trials):
+        if params["fail_at"] == 2:
+            assert trial.state == TrialState.FAIL and trial.last_step == 1
+        else:
+            assert trial.state == TrialState.COMPLETE and trial.last_step == 8
+
+
+class _FirstStepPruner(BasePruner):
+    def prune(self, study, trial):
+        return trial.number > 0
+
+
+def test_multimetric_reports_the_refit_metric():
+    search = TPESearchCV(
+        EpochClassifier(max_iter=4),
+        SPACE,
+        n_iter=2,
+        cv=CV,
+        scoring={"a": lambda e, X_, y_: e.score(X_), "b": lambda e, X_, y_: -1.0},
+        refit="a",
+        random_state=0,
+        study=sktune.create_study(direction="maximize", pruner=_FirstStepPruner()),
+    ).fit(X, y)
+    first = search.study_.trials[0]
+    rate = search.cv_results_["params"][0]["rate"]
+    assert first.intermediate_values[4] == pytest.approx(4 * rate)
+    assert list(search.cv_results_["n_resources"]) == [4, 1]
+
+
+def test_invalid_resources_are_rejected():
+    with pytest.raises(ValueError, match="'resource' parameter.*partial_fit"):
+        TPESearchCV(SVC(), {"C": [1.0]}, resource="epochs", cv=CV).fit(X, y)
+    with pytest.raises(ValueError, match="'resource' parameter.*warm_start"):
+        TPESearchCV(
+            SGDClassifier(), {"alpha": [1.0]}, resource="estimators", cv=CV
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="'min_resources' parameter.*<= max"):
+        _search(EpochClassifier(), min_resources=9, max_resources=4).fit(X, y)
+    with pytest.raises(ValueError, match="'max_resources' parameter"):
+        _search(EpochClassifier(), max_resources=0).fit(X, y)
+
+
+def _pid_score(estimator, X_, y_=None):
+    return float(os.getpid()) if estimator.score(X_) > 0 else 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [EpochClassifier, GrowingClassifier])
+def test_pruning_on_loky_processes(make):
+    # Decisions are taken in the driver; the fold states travel to workers.
+    estimator = make(max_iter=8) if make is EpochClassifier else make(n_estimators=8)
+    weights = {"sample_weight": 2.0 * X[:, 0]} if make is EpochClassifier else {}
+    with joblib.parallel_config(backend="loky"):
+        search = _search(
+            estimator,
+            n_jobs=2,
+            error_score="raise",
+            pruner=SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+        ).fit(X, y, **weights)
+    res = search.cv_results_
+    assert "PRUNED" in list(res["state"])
+    assert res["state"][search.best_index_] == "COMPLETE"
+    assert search.best_params_["rate"] == max(RATES)
+    assert max(res["n_resources"]) == 8 and min(res["n_resources"]) < 8
+    loky = TPESearchCV(
+        estimator,
+        SPACE,
+        n_iter=1,
+        cv=CV,
+        n_jobs=2,
+        scoring=_pid_score,
+        pruner=_median(),
+        random_state=0,
+    )
+    with joblib.parallel_config(backend="loky"):
+        pids = loky.fit(X, y).cv_results_["split0_test_score"]
+    assert os.getpid() not in set(pids)

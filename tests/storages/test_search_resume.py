@@ -1,0 +1,154 @@
+"""TPESearchCV resumed from a real SQLite file: Ctrl-C, resume, refusals."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.datasets import make_regression
+from sklearn.linear_model import Lasso, Ridge
+from sklearn.pipeline import Pipeline
+
+import sktune
+from sktune.distributions import FloatDistribution
+from sktune.trial import TrialState
+
+N_SPLITS = 3
+
+
+class Interruptible(RegressorMixin, BaseEstimator):
+    """Predicts the mean of y shifted by ``alpha``; its ``fit`` raises
+    KeyboardInterrupt (as Ctrl-C would) on the ``stop_at``-th call overall."""
+
+    calls = 0
+
+    def __init__(self, alpha: float = 1.0, stop_at: int | None = None) -> None:
+        self.alpha = alpha
+        self.stop_at = stop_at
+
+    def fit(self, X, y):
+        type(self).calls += 1
+        if self.stop_at is not None and type(self).calls == self.stop_at:
+            raise KeyboardInterrupt
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_ + self.alpha)
+
+
+@pytest.fixture
+def data():
+    return make_regression(n_samples=45, n_features=3, random_state=0)
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'search.db'}"
+
+
+def search(estimator, url, n_iter, space=None, **kwargs):
+    return sktune.TPESearchCV(
+        estimator,
+        space or {"alpha": FloatDistribution(-1.0, 1.0)},
+        n_iter=n_iter,
+        cv=N_SPLITS,
+        storage=url,
+        study_name="resume",
+        random_state=0,
+        **kwargs,
+    )
+
+
+def complete(study):
+    return study.get_trials(states=(TrialState.COMPLETE,))
+
+
+def test_ctrl_c_keeps_finished_trials_and_resume_reaches_n_iter(data, url):
+    X, y = data
+    Interruptible.calls = 0
+    # Interrupt in the middle of the 7th candidate (6 done, one fold into #7).
+    stop_at = 6 * N_SPLITS + 2
+    with pytest.raises(KeyboardInterrupt):
+        search(Interruptible(stop_at=stop_at), url, n_iter=10).fit(X, y)
+
+    # Every finished trial is on disk (read by a fresh storage).
+    stored = sktune.load_study(study_name="resume", storage=url)
+    done = complete(stored)
+    assert len(done) == 6
+    assert all(t.state != TrialState.RUNNING for t in stored.trials)
+    before = [t.params for t in done]
+
+    # A new search on the same storage and name continues the study.
+    Interruptible.calls = 0
+    resumed = search(Interruptible(), url, n_iter=10).fit(X, y)
+    assert len(complete(resumed.study_)) == 10
+    assert len(resumed.cv_results_["params"]) == 10
+    # Only the 4 missing candidates were evaluated (+ the refit).
+    assert Interruptible.calls == 4 * N_SPLITS + 1
+    assert [t.params for t in complete(resumed.study_)][:6] == before
+    # A second fit with the same n_iter has nothing left to do.
+    Interruptible.calls = 0
+    again = search(Interruptible(), url, n_iter=10).fit(X, y)
+    assert Interruptible.calls == 1  # the refit only
+    assert len(again.cv_results_["params"]) == 10
+
+
+def test_resume_through_the_study_parameter(data, url):
+    X, y = data
+    search(Interruptible(), url, n_iter=4).fit(X, y)
+    study = sktune.load_study(
+        study_name="resume", storage=url, sampler=sktune.samplers.RandomSampler(0)
+    )
+    resumed = sktune.TPESearchCV(
+        Interruptible(),
+        {"alpha": FloatDistribution(-1.0, 1.0)},
+        n_iter=7,
+        cv=N_SPLITS,
+        study=study,
+    ).fit(X, y)
+    assert len(complete(sktune.load_study(study_name="resume", storage=url))) == 7
+    assert len(resumed.cv_results_["params"]) == 7
+
+
+def test_mismatched_space_is_refused_naming_the_parameter(data, url):
+    X, y = data
+    search(Interruptible(), url, n_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="'alpha'"):
+        search(Interruptible(), url, n_iter=5, space={"alpha": ["low", "high"]}).fit(
+            X, y
+        )
+    # Nothing was added by the refused fit.
+    assert len(sktune.load_study(study_name="resume", storage=url).trials) == 3
+
+
+def test_other_estimator_choices_are_refused(data, url):
+    # Estimators are stored by repr and trials by index: resuming with another
+    # list of estimators must be refused, not silently remapped.
+    X, y = data
+    pipe = Pipeline([("model", Ridge())])
+
+    def space(models):
+        return {"model": models, "model__alpha": FloatDistribution(0.01, 1.0)}
+
+    search(pipe, url, n_iter=3, space=space([Ridge(), Lasso()])).fit(X, y)
+    with pytest.raises(ValueError, match="'model'"):
+        search(pipe, url, n_iter=5, space=space([Lasso(), Ridge()])).fit(X, y)
+    # The same list (new but equal objects) resumes.
+    resumed = search(pipe, url, n_iter=5, space=space([Ridge(), Lasso()]))
+    resumed.fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 5
+    models = {type(p["model"]).__name__ for p in resumed.cv_results_["params"]}
+    assert models <= {"Ridge", "Lasso"}
+
+
+def test_other_data_warns_and_same_data_does_not(data, url):
+    X, y = data
+    search(Interruptible(), url, n_iter=3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        search(Interruptible(), url, n_iter=4).fit(X, y)
+    with pytest.warns(UserWarning, match="other data"):
+        search(Interruptible(), url, n_iter=5).fit(X[:-3], y[:-3])
