@@ -260,8 +260,8 @@ def table(rows: dict[str, dict[str, list]], n_iter: int, n_seeds: int) -> str:
         "ratios are to the unpruned TPESearchCV of the same seed.",
         "",
         "| problem | method | best CV score | score - unpruned | wall s "
-        f"| wall ratio | CPU ratio | work ratio | pruned / {n_iter} | bar |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| wall ratio | CPU ratio | work ratio | pruned / {n_iter} | seeds | bar |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, r in rows.items():
         pname, mname = key.split("|")
@@ -274,7 +274,8 @@ def table(rows: dict[str, dict[str, list]], n_iter: int, n_seeds: int) -> str:
         lines.append(
             f"| {pname} | {mname} | {med(r['score']):.4f} | {med(r['dscore']):+.4f}"
             f" | {med(r['wall']):.1f} | {med(r['rwall']):.2f} | {med(r['rcpu']):.2f}"
-            f" | {med(r['rwork']):.2f} | {med(r['pruned']):.0f} | {bar} |"
+            f" | {med(r['rwork']):.2f} | {med(r['pruned']):.0f} | {len(r['score'])}"
+            f" | {bar} |"
         )
     return "\n".join(lines)
 

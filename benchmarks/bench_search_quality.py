@@ -209,13 +209,19 @@ def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
                 for r in results
                 if r["problem"] == prob and r["method"] == m and "best" in r
             ]
-            cells.append(f"{np.mean(vals):.4g}" if vals else "crash")
+            crashed = any(
+                r["problem"] == prob and r["method"] == m and "error" in r
+                for r in results
+            )
+            cells.append(
+                f"{np.mean(vals):.4g}" if vals else "crash" if crashed else "not run"
+            )
         lines.append(f"| {prob} | " + " | ".join(cells) + " |")
 
     lines += [
         "",
         "Wall time per search, s (median over problems and seeds, "
-        "2 searches in parallel):",
+        "several searches in parallel):",
         "",
     ]
     lines.append("| " + " | ".join(methods) + " |")

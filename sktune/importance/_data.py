@@ -60,12 +60,16 @@ def _merge(name: str, dists: list[BaseDistribution]) -> BaseDistribution:
             "trials; its importance is undefined."
         )
     if isinstance(first, CategoricalDistribution):
-        if any(d != first for d in dists):
-            raise ValueError(
-                f"Parameter {name!r} has different choices in different trials; "
-                "its importance is undefined."
-            )
-        return first
+        if all(d == first for d in dists):
+            return first
+        # Different branches may offer different choices (an estimator step
+        # chosen among several lists): analyse the union of the choices.
+        union: list = []
+        for d in dists:
+            for c in d.choices:  # type: ignore[attr-defined]
+                if not CategoricalDistribution(union or [object()]).contains(c):
+                    union.append(c)
+        return CategoricalDistribution(union)
     assert isinstance(first, (FloatDistribution, IntDistribution))
     low = min(d.low for d in dists)  # type: ignore[attr-defined]
     high = max(d.high for d in dists)  # type: ignore[attr-defined]
@@ -84,9 +88,13 @@ def _encode(
     trials: Sequence[FrozenTrial], name: str, dist: BaseDistribution
 ) -> np.ndarray:
     """Columns of one parameter: unit value, or one-hot for a categorical."""
-    internal = np.array(
-        [t.distributions[name].to_internal_repr(t.params[name]) for t in trials]
-    )
+    if isinstance(dist, CategoricalDistribution):
+        # Indices in the (possibly merged) choice list, not the trial's own.
+        internal = np.array([dist.to_internal_repr(t.params[name]) for t in trials])
+    else:
+        internal = np.array(
+            [t.distributions[name].to_internal_repr(t.params[name]) for t in trials]
+        )
     if isinstance(dist, CategoricalDistribution):
         k = len(dist.choices)
         return (internal.astype(int)[:, None] == np.arange(k)).astype(float)

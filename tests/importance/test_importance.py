@@ -219,3 +219,35 @@ def test_errors():
     empty = sktune.create_study()
     with pytest.raises(ValueError, match="at least 2 complete trials"):
         get_param_importances(empty)
+
+
+def test_estimator_choice_with_different_lists_per_branch():
+    # A list-of-dicts search whose branches offer different estimators for one
+    # step: the step's importance is measured over the union of its choices.
+    import warnings
+
+    from scipy.stats import loguniform, randint
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import SVC
+
+    from sktune import TPESearchCV
+
+    X, y = load_iris(return_X_y=True)
+    space = [
+        {"clf": [SVC()], "clf__C": loguniform(1e-3, 1e2)},
+        {
+            "clf": [RandomForestClassifier(n_estimators=5, random_state=0)],
+            "clf__max_depth": randint(1, 4),
+        },
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = TPESearchCV(
+            Pipeline([("clf", SVC())]), space, n_iter=12, cv=3, random_state=0
+        ).fit(X, y)
+    importances = get_param_importances(search)
+    assert {"clf", "clf__C", "clf__max_depth"} <= set(importances)
+    assert abs(sum(importances.values()) - 1.0) < 1e-9
+    assert all(v >= 0 for v in importances.values())
