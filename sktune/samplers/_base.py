@@ -23,8 +23,10 @@ class BaseSampler(abc.ABC):
     then suggests that was not drawn jointly goes to
     :meth:`sample_independent`. Values are external (what the objective gets).
 
-    To write a sampler, subclass this and implement the three methods; the
-    hooks :meth:`before_trial` and :meth:`after_trial` are optional.
+    To write a sampler, subclass this and implement
+    :meth:`sample_independent`; override the two relative methods to sample
+    jointly. The hooks :meth:`before_trial` and :meth:`after_trial` are
+    optional.
 
     Examples
     --------
@@ -32,10 +34,6 @@ class BaseSampler(abc.ABC):
     >>> import sktune
     >>> from sktune.samplers import BaseSampler
     >>> class LowEnd(BaseSampler):
-    ...     def infer_relative_search_space(self, study, trial):
-    ...         return {}
-    ...     def sample_relative(self, study, trial, search_space):
-    ...         return {}
     ...     def sample_independent(self, study, trial, name, distribution):
     ...         return distribution.low
     >>> study = sktune.create_study(sampler=LowEnd())
@@ -44,20 +42,21 @@ class BaseSampler(abc.ABC):
     {'x': -1.0}
     """
 
-    @abc.abstractmethod
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        """Parameters to sample jointly for ``trial``."""
+        """Parameters to sample jointly for ``trial``; none by default."""
+        return {}
 
-    @abc.abstractmethod
     def sample_relative(
         self,
         study: Study,
         trial: FrozenTrial,
         search_space: dict[str, BaseDistribution],
     ) -> dict[str, Any]:
-        """Draw the parameters of ``search_space`` jointly (external values)."""
+        """Draw the parameters of ``search_space`` jointly (external values);
+        nothing by default."""
+        return {}
 
     @abc.abstractmethod
     def sample_independent(

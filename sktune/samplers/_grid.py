@@ -121,19 +121,6 @@ class GridSampler(BaseSampler):
                 return gid
         return None
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        return {}
-
-    def sample_relative(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        search_space: dict[str, BaseDistribution],
-    ) -> dict[str, Any]:
-        return {}
-
     def sample_independent(
         self,
         study: Study,

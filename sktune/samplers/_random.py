@@ -59,19 +59,6 @@ class RandomSampler(BaseSampler):
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        return {}
-
-    def sample_relative(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        search_space: dict[str, BaseDistribution],
-    ) -> dict[str, Any]:
-        return {}
-
     def sample_independent(
         self,
         study: Study,

@@ -7,7 +7,6 @@ import logging
 import os
 import threading
 import time
-import warnings
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import is_int, is_real, param_error
 from sktune.exceptions import TrialPruned
-from sktune.study._trial import check_value
 
 if TYPE_CHECKING:
     from sktune.study._study import CallbackType, ObjectiveFuncType, Study
@@ -80,19 +78,8 @@ def run_trial(
         # KeyboardInterrupt, SystemExit: keep the record, then propagate.
         study.tell(trial, state=TrialState.FAIL)
         raise
-    if state is None:
-        number, why = check_value(value)
-        if why is not None:
-            warnings.warn(
-                f"Trial {trial.number} failed: {why}", UserWarning, stacklevel=3
-            )
-            state = TrialState.FAIL
-        else:
-            value = number
-            state = TrialState.COMPLETE
-    frozen = study.tell(
-        trial, value if state == TrialState.COMPLETE else None, state=state
-    )
+    # Study.tell checks the value: NaN or a non-number fails with a warning.
+    frozen = study.tell(trial, value if state is None else None, state=state)
     if caught is not None:
         if isinstance(caught, catch):
             _logger.warning("Trial %d failed with %r (caught).", frozen.number, caught)
