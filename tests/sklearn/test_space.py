@@ -516,9 +516,10 @@ def _study_with(space: SearchSpace, n: int = 6) -> sktune.Study:
 def test_check_compatible_accepts_same_space_and_moved_bounds():
     grid = [{"a": ["x", "y"], "f": FloatDistribution(0, 1)}, {"n": range(1, 5)}]
     study = _study_with(build_search_space(grid))
-    build_search_space(grid).check_compatible(study)
+    # Neither the same space nor moved bounds are refused (no exception).
+    assert build_search_space(grid).check_compatible(study) is None
     moved = [{"a": ["x", "y"], "f": FloatDistribution(0, 2)}, {"n": range(1, 9)}]
-    build_search_space(moved).check_compatible(study)
+    assert build_search_space(moved).check_compatible(study) is None
 
 
 @pytest.mark.parametrize(
