@@ -236,11 +236,11 @@ def test_unconditioned_sampling_follows_the_mixture():
 
 def test_narrow_kernels_on_fine_grids_use_exact_cell_masses():
     # 200 cells, bandwidth below a cell: only cells near the component carry
-    # mass, computed exactly (the banded path).
+    # mass, computed exactly at the queried cells.
     spec = DimSpec(DISCRETE, 200)
     mu = (np.array([37, 120]) + 0.5) / 200
     pe = _estimator([spec], mu[:, None], [0.003], prior_weight=1e-12)
-    assert pe._band == [0]
+    assert pe._exact == [0]
     centres = (np.arange(200) + 0.5) / 200
     got = np.exp(pe.log_pdf(centres[:, None], np.ones((200, 1), bool)))
     edges = np.linspace(0.0, 1.0, 201)

@@ -31,8 +31,6 @@ from sktune.samplers._tpe._kernels import (
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _LOG_TINY = math.log(1e-300)
-# Coarse grids with at most this many cells use exact cell-mass tables.
-_TABLE_MAX = 64
 # Keep each matrix product small enough for BLAS to run it on one thread: on a
 # busy machine, multi-threaded BLAS on these shapes is many times slower.
 _MATMUL_BLOCK = 200_000
@@ -105,11 +103,6 @@ def _max_cell_width(spec: DimSpec) -> float:
     return (math.log(spec.low + 0.5) - lo) / span
 
 
-def _band_width(spec: DimSpec, sigma: np.ndarray) -> int:
-    """Cells each side of a component beyond which its mass is negligible."""
-    return int(math.ceil(8.0 * float(np.max(sigma, initial=0.0)) * spec.n)) + 1
-
-
 def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     """``out[:] = a @ b.T`` in column blocks (see ``_MATMUL_BLOCK``)."""
     step = max(1, _MATMUL_BLOCK // max(1, a.shape[0] * a.shape[1]))
@@ -171,8 +164,26 @@ def bandwidths(
     floor = np.maximum(floor, min_bandwidth)
     if rule == "neighbour":
         h = np.ones((n_comp, n_d))
+        numeric = kinds != CATEGORICAL
+        full = np.flatnonzero(numeric & (counts == n_comp) & (counts > 1))
+        if len(full):
+            # Dimensions every component has: all at once.
+            # One row per dimension: sorting along contiguous rows is fast.
+            rows = np.ascontiguousarray(mu[:, full].T)
+            order = np.argsort(rows, axis=1, kind="stable")
+            srt = np.take_along_axis(rows, order, axis=1)
+            ends = np.empty((len(full), n_comp + 2))
+            ends[:, 0], ends[:, -1], ends[:, 1:-1] = 0.0, 1.0, srt
+            gaps = np.diff(ends, axis=1)
+            if not endpoints:
+                gaps[:, 0], gaps[:, -1] = gaps[:, 1], gaps[:, -2]
+            width = np.maximum(gaps[:, :-1], gaps[:, 1:])
+            clip = 1.0 / min(100.0, n_comp + 2.0)
+            sub = np.empty_like(width)
+            np.put_along_axis(sub, order, np.maximum(width * factor, clip), axis=1)
+            h[:, full] = sub.T
         for j in range(n_d):
-            if kinds[j] == CATEGORICAL or counts[j] == 0:
+            if not numeric[j] or counts[j] == 0 or j in full:
                 continue
             rows = np.flatnonzero(present[:, j])
             order = np.argsort(mu[rows, j], kind="stable")
@@ -276,8 +287,11 @@ class ParzenEstimator:
         self.all_present = bool(present.all())
         n = mu.shape[0]
         pf = present.astype(float)
-        # Dimensions by how their kernel is evaluated.
-        gauss, table, exact, band = [], [], [], []
+        # Dimensions by how their kernel is evaluated: Gaussian terms in the
+        # matrix product (continuous, and grids whose cells are all narrower
+        # than every kernel), lookup tables (categoricals), and exact cell
+        # masses computed at query time for the cells queried (other grids).
+        gauss, table, exact = [], [], []
         for j, spec in enumerate(specs):
             if spec.kind == CONTINUOUS:
                 gauss.append(j)
@@ -285,15 +299,10 @@ class ParzenEstimator:
                 table.append(j)
             elif n == 0 or sigma[:, j].min() >= _max_cell_width(spec):
                 gauss.append(j)
-            elif spec.kind == DISCRETE and sigma[:, j].max() < _max_cell_width(spec):
-                # Narrow kernels on a grid: exact masses of the nearby cells.
-                band.append(j)
-            elif spec.n <= _TABLE_MAX:
-                table.append(j)
             else:
                 exact.append(j)
         self._gauss, self._table, self._exact = gauss, table, exact
-        self._band = band
+        self._exact_groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # Log-density of the uniform prior per dimension (LOG_INT: per cell).
         self._uni_const = np.array(
             [
@@ -306,16 +315,18 @@ class ParzenEstimator:
         self._log_norm = np.zeros(mu.shape)
         if numeric and n:
             m, s = self.mu[:, numeric], sigma[:, numeric]
-            self._log_norm[:, numeric] = log_interval_mass(-m / s, (1.0 - m) / s)
+            a, b = -m / s, (1.0 - m) / s
+            # Kernels more than 8.5 sigma inside both bounds lose < 1e-16 of
+            # their mass to truncation: log-normaliser 0, no CDF needed.
+            near = (a > -8.5) | (b < 8.5)
+            sub = np.zeros(m.shape)
+            sub[near] = log_interval_mass(a[near], b[near])
+            self._log_norm[:, numeric] = sub
         blocks = []
-        self._narrow = {j: present[:, j] for j in band}
         if gauss:
             g = np.array(gauss)
             m, s = self.mu[:, g], sigma[:, g]
-            p = pf[:, g].copy()
-            for i, j in enumerate(gauss):
-                if j in self._narrow:
-                    p[:, i] *= ~self._narrow[j]
+            p = pf[:, g]
             inv = 1.0 / s**2
             const = -0.5 * m * m * inv - np.log(s) - _LOG_SQRT_2PI
             const = const - self._log_norm[:, g]
@@ -323,68 +334,19 @@ class ParzenEstimator:
         for j in table:
             blocks.append(self._table_block(j) * pf[:, j : j + 1])
         self._h_core = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
-        self._bands = {j: self._band_block(j) for j in band}
         self._h_pres = np.concatenate([1.0 - pf, pf], axis=1)
+        for j in exact:
+            # Grid components sit at cell centres and share few bandwidths:
+            # cell masses are computed once per distinct (centre, bandwidth).
+            key = self.mu[:, j] + 1j * sigma[:, j]
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            self._exact_groups[j] = (first, inverse)
 
     def _table_block(self, j: int) -> np.ndarray:
-        """Log-probability of every cell or choice under each component."""
-        spec = self.specs[j]
-        own = self.mu[:, j]
-        if spec.kind == CATEGORICAL:
-            b, k = float(self.cat_smoothing[j]), spec.n
-            same = own[:, None] == np.arange(k)[None, :]
-            return np.where(same, math.log(1.0 - b + b / k), math.log(b / k))
-        if spec.kind == DISCRETE:
-            edges = np.arange(spec.n + 1) / spec.n
-        else:
-            lo, span = spec._log_span
-            v = np.arange(spec.low, spec.high + 2) - 0.5
-            edges = (np.log(v) - lo) / span
-        return truncnorm_log_cell_mass(
-            edges[None, :-1],
-            edges[None, 1:],
-            own[:, None],
-            self.sigma[:, j : j + 1],
-            0.0,
-            1.0,
-            log_norm=self._log_norm[:, j : j + 1],
-            exact_tails=False,
-        )
-
-    def _band_block(self, j: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-        """Exact log-masses of the cells near each narrow component (it puts
-        no mass elsewhere): (n_narrow, 2w + 1), their cells, w, their rows."""
-        spec = self.specs[j]
-        rows = np.flatnonzero(self._narrow[j])
-        w = _band_width(spec, self.sigma[rows, j])
-        mu = self.mu[rows, j]
-        cell = np.clip(np.floor(mu * spec.n), 0, spec.n - 1).astype(np.intp)
-        idx = cell[:, None] + np.arange(-w, w + 1)[None, :]
-        inside = (idx >= 0) & (idx < spec.n)
-        lk = truncnorm_log_cell_mass(
-            idx / spec.n,
-            (idx + 1) / spec.n,
-            mu[:, None],
-            self.sigma[rows, j][:, None],
-            0.0,
-            1.0,
-            log_norm=self._log_norm[rows, j][:, None],
-            exact_tails=False,
-        )
-        return np.where(inside, lk, _LOG_TINY), cell, w, rows
-
-    def _band_term(self, j: int, x: np.ndarray, xp: np.ndarray) -> np.ndarray:
-        spec = self.specs[j]
-        table, cell, w, rows = self._bands[j]
-        out = np.zeros((len(x), self.n_components))
-        if len(rows) == 0:
-            return out
-        c = np.clip(np.floor(np.where(xp, x, 0.5) * spec.n), 0, spec.n - 1)
-        rel = c.astype(np.intp)[:, None] - cell[None, :] + w
-        ok = (rel >= 0) & (rel <= 2 * w)
-        lk = table[np.arange(len(cell))[None, :], np.clip(rel, 0, 2 * w)]
-        out[:, rows] = np.where(ok & xp[:, None], lk, _LOG_TINY * xp[:, None])
-        return out
+        """Log-probability of every choice of a categorical under each component."""
+        b, k = float(self.cat_smoothing[j]), self.specs[j].n
+        same = self.mu[:, j][:, None] == np.arange(k)[None, :]
+        return np.where(same, math.log(1.0 - b + b / k), math.log(b / k))
 
     @property
     def n_components(self) -> int:
@@ -427,14 +389,7 @@ class ParzenEstimator:
                 feats += [pg * xg * xg, pg * xg, pg, uni[:, g]]
             for j in self._table:
                 spec = self.specs[j]
-                if spec.kind == CATEGORICAL:
-                    idx = xz[:, j]
-                elif spec.kind == DISCRETE:
-                    idx = np.floor(xz[:, j] * spec.n)
-                else:
-                    lo, span = spec._log_span
-                    idx = np.round(np.exp(lo + xz[:, j] * span)) - spec.low
-                idx = np.clip(idx, 0, spec.n - 1).astype(np.intp)
+                idx = np.clip(xz[:, j], 0, spec.n - 1).astype(np.intp)
                 onehot = np.zeros((n_c, spec.n))
                 onehot[np.arange(n_c), idx] = pf[:, j]
                 feats.append(onehot)
@@ -445,8 +400,6 @@ class ParzenEstimator:
                 acc[:] = 0.0
             for j in self._exact:
                 acc += self._exact_term(j, x[:, j], xp[:, j])
-            for j in self._band:
-                acc += self._band_term(j, x[:, j], xp[:, j])
             if partial:
                 if not self.all_present:
                     n_d = self.present.shape[1]
@@ -460,25 +413,36 @@ class ParzenEstimator:
         return out
 
     def _exact_term(self, j: int, x: np.ndarray, xp: np.ndarray) -> np.ndarray:
-        spec = self.specs[j]
-        lo_e, hi_e = cell_edges(spec, np.where(xp, x, 0.5))
+        """Exact log cell masses of the queried points' cells: (C, n)."""
+        out = np.zeros((len(x), self.n_components))
+        if not xp.any():
+            return out
+        lo_e, hi_e = cell_edges(self.specs[j], x[xp])
+        # Points share few cells: compute each cell's masses once.
+        cells, first, inverse = np.unique(lo_e, return_index=True, return_inverse=True)
+        comp, comp_inverse = self._exact_groups[j]
         lk = truncnorm_log_cell_mass(
-            lo_e[:, None],
-            hi_e[:, None],
-            self.mu[:, j][None, :],
-            self.sigma[:, j][None, :],
+            cells[:, None],
+            hi_e[first][:, None],
+            self.mu[comp, j][None, :],
+            self.sigma[comp, j][None, :],
             0.0,
             1.0,
-            log_norm=self._log_norm[:, j][None, :],
+            log_norm=self._log_norm[comp, j][None, :],
             exact_tails=False,
         )
-        return np.where(xp[:, None] & self.present[:, j][None, :], lk, 0.0)
+        lk = lk[inverse][:, comp_inverse]
+        out[xp] = np.where(self.present[:, j][None, :], lk, 0.0)
+        return out
 
     def log_pdf(self, x: np.ndarray, present: np.ndarray) -> np.ndarray:
         """Log-density of points ``x`` (C, n_dims) with presence ``present``."""
         acc = self._joint(x, present)
         top = acc.max(axis=1, keepdims=True)
-        return (top + np.log(np.exp(acc - top).sum(axis=1, keepdims=True)))[:, 0]
+        # float32 exp is several times faster and exact enough for a sum
+        # whose largest term is 1.
+        e = np.exp((acc - top).astype(np.float32))
+        return top[:, 0] + np.log(e.sum(axis=1, dtype=np.float64))
 
     # -- sampling ----------------------------------------------------------------
     def sample(
@@ -518,12 +482,16 @@ class ParzenEstimator:
         if fixed is None or fixed_present is None:
             fixed = np.full(n_dims, np.nan)
             fixed_present = np.zeros(n_dims, dtype=bool)
-        logp = self._joint(fixed[None, :], fixed_present[None, :], partial=True)[0]
+        if fixed_present.any():
+            logp = self._joint(fixed[None, :], fixed_present[None, :], partial=True)[0]
+        else:
+            logp = self.log_w
         if require is not None:
             has = np.append(self.present[:, require], True)
             logp = np.where(has, logp, -np.inf)
-        p = np.exp(logp - logp.max())
-        comp = rng.choice(len(p), size=n, p=p / p.sum())
+        cum = np.cumsum(np.exp(logp - logp.max()))
+        comp = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+        comp = np.minimum(comp, len(cum) - 1)
         from_prior = comp == self.n_components
         free = ~fixed_present
         pres = np.zeros((n, n_dims), dtype=bool)

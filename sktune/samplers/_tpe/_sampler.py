@@ -214,6 +214,8 @@ class TPESampler(BaseSampler):
         self._history = History()
         self._models: dict[int, dict[int | None, _Model]] = {}
         self._plans: dict[int, dict[int, float]] = {}
+        # Names of each trial's parameters known to agree with its plan.
+        self._given: dict[int, set[str]] = {}
         self._qmc_points: np.ndarray | None = None
         self._qmc_cols: dict[tuple[str, BaseDistribution], int] = {}
 
@@ -224,6 +226,7 @@ class TPESampler(BaseSampler):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("_given", {})
         self.__dict__.update(state)
         self._lock = threading.RLock()
 
@@ -250,6 +253,7 @@ class TPESampler(BaseSampler):
         with self._lock:
             self._models.pop(trial.number, None)
             self._plans.pop(trial.number, None)
+            self._given.pop(trial.number, None)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -299,8 +303,15 @@ class TPESampler(BaseSampler):
             hist = self._history
             j = hist.index.get((name, dist))
             if j is not None and j in plan:
+                given = self._given[trial.number]
+                # Fast path: every value set so far came from this plan.
+                if given.issuperset(trial.params):
+                    given.add(name)
+                    return plan[j]
                 fixed, fixed_present = hist.encode_params(trial, create=False)
                 if _agrees(plan, fixed, fixed_present):
+                    given.update(trial.params)
+                    given.add(name)
                     return plan[j]
         hist = self._refresh(study)
         n_info = hist.n
@@ -324,6 +335,8 @@ class TPESampler(BaseSampler):
                 models[within] = model
             plan = self._propose(model, fixed, fixed_present, j, hist.feasible)
             self._plans[trial.number] = plan
+            self._given[trial.number] = set(trial.params)
+        self._given[trial.number].add(name)
         return plan[j]
 
     def _refresh(self, study: Study) -> History:
@@ -332,6 +345,7 @@ class TPESampler(BaseSampler):
             self._history = History(key)
             self._models.clear()
             self._plans.clear()
+            self._given.clear()
         trials = study.get_trials(deepcopy=False)
         if len(trials) < self._history._prefix:
             self._history = History(key)
