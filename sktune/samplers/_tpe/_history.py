@@ -114,6 +114,7 @@ class History:
         self.signatures: dict[tuple[int, ...], np.ndarray] = {}
         self.max_dims = 0
         self._sig_cache: np.ndarray | None = None
+        self._count_cache: tuple[int, np.ndarray] | None = None
         # (categorical dimension, choice) -> signatures it was seen with.
         self.cat_seen: dict[tuple[int, int], set[tuple[int, ...]]] = {}
 
@@ -252,6 +253,32 @@ class History:
                     ok[c] = False
                     break
         return ok
+
+    def structural(self) -> np.ndarray:
+        """Categorical dimensions whose choice decides which others exist."""
+        out = np.zeros(self.n_dims, dtype=bool)
+        kinds: dict[int, set[frozenset]] = {}
+        for (j, _), sigs in self.cat_seen.items():
+            kinds.setdefault(j, set()).add(frozenset(sigs))
+        for j, k in kinds.items():
+            out[j] = len(k) > 1
+        return out
+
+    def _counts(self) -> np.ndarray:
+        """Finished trials having each dimension."""
+        cached = self._count_cache
+        if cached is None or cached[0] != self.n or len(cached[1]) != self.n_dims:
+            cached = (self.n, (~np.isnan(self.x)).sum(axis=0))
+            self._count_cache = cached
+        return cached[1]
+
+    def conditional(self, j: int) -> bool:
+        """Whether some finished trial lacks dimension ``j``."""
+        return bool(self._counts()[j] < self.n)
+
+    def unconditional(self) -> np.ndarray:
+        """Indices of the dimensions every finished trial has."""
+        return np.flatnonzero(self._counts() == self.n)
 
     def signature_array(self) -> np.ndarray:
         """Distinct presence patterns seen, shape (m, n_dims)."""
