@@ -78,10 +78,12 @@ def test_univariate_mode():
 # -- start-up ----------------------------------------------------------------------
 def test_startup_adapts_to_budget():
     assert _auto_startup(None) == 10
-    assert _auto_startup(20) < _auto_startup(100)
+    # Small budgets keep half of their trials for the model.
+    assert _auto_startup(6) == 3
+    assert _auto_startup(8) < _auto_startup(100) == 10
     sampler = TPESampler(seed=0)
-    sampler.set_budget(20)
-    assert sampler._startup_count() == _auto_startup(20)
+    sampler.set_budget(8)
+    assert sampler._startup_count() == _auto_startup(8)
     assert TPESampler(n_startup_trials=3)._startup_count() == 3
 
 
@@ -174,15 +176,15 @@ def test_branch_that_looks_poor_is_still_searched():
     # The branch is chosen on the shared parameters alone, and a branch's own
     # parameters are modelled from the trials that took it: the narrow basin
     # of branch "b" is found although "a" wins on average. (Modelling the
-    # whole trial jointly found it in 0 of these 8 seeds; random search in 2.)
+    # whole trial jointly found it in 1 of these 8 seeds; random search in 1.)
     found = []
     for seed in range(8):
         study = sktune.create_study(sampler=TPESampler(seed=seed))
-        study.optimize(_deceptive, n_trials=50)
-        found.append(study.best_value < 0.05)
+        study.optimize(_deceptive, n_trials=80)
+        found.append(study.best_value < 0.01)
         b_trials = [t for t in study.trials[10:] if t.params["branch"] == "b"]
         assert len(b_trials) >= 5
-    assert sum(found) >= 6
+    assert sum(found) >= 7
 
 
 def test_define_by_run_if_branch():
