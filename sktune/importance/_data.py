@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
+from typing import Any
 
 import numpy as np
 
@@ -85,19 +88,25 @@ def _merge(name: str, dists: list[BaseDistribution]) -> BaseDistribution:
 
 
 def _encode(
-    trials: Sequence[FrozenTrial], name: str, dist: BaseDistribution
+    params: Sequence[dict[str, Any]], name: str, dist: BaseDistribution
 ) -> np.ndarray:
     """Columns of one parameter: unit value, or one-hot for a categorical."""
     if isinstance(dist, CategoricalDistribution):
         # Indices in the (possibly merged) choice list, not the trial's own.
-        internal = np.array([dist.to_internal_repr(t.params[name]) for t in trials])
-    else:
-        internal = np.array(
-            [t.distributions[name].to_internal_repr(t.params[name]) for t in trials]
+        # a trial's value is usually the choice object itself: look it up by
+        # identity, and fall back to the distribution's own matching
+        by_id = {id(c): float(i) for i, c in enumerate(dist.choices)}
+        index = np.array(
+            [
+                by_id[id(v)] if id(v) in by_id else dist.to_internal_repr(v)
+                for v in map(itemgetter(name), params)
+            ],
+            dtype=float,
         )
-    if isinstance(dist, CategoricalDistribution):
         k = len(dist.choices)
-        return (internal.astype(int)[:, None] == np.arange(k)).astype(float)
+        return (index.astype(int)[:, None] == np.arange(k)).astype(float)
+    # a numeric parameter's value is its own internal float
+    internal = np.array(list(map(itemgetter(name), params)), dtype=float)
     return to_unit(dist, internal)[:, None]
 
 
@@ -119,8 +128,9 @@ def check_params(
 ) -> list[str]:
     """The requested parameter names, or every parameter of ``trials``."""
     seen: dict[str, None] = {}
-    for t in trials:
-        seen.update(dict.fromkeys(t.params))
+    # trials mostly share one key order: merge each distinct one once
+    for keys in dict.fromkeys([tuple(t.params) for t in trials]):
+        seen.update(dict.fromkeys(keys))
     if params is None:
         return list(seen)
     if isinstance(params, str) or not all(isinstance(p, str) for p in params):
@@ -146,22 +156,29 @@ def prepare(
     Groups come in increasing number of trials, so that a group nested in
     another (the parameters of one branch) is analysed before it.
     """
-    dists = {
-        n: _merge(n, [t.distributions[n] for t in trials if n in t.params])
-        for n in names
-    }
+    params = [t.params for t in trials]
+    distributions = [t.distributions for t in trials]
+    # presence through each trial's key pattern (trials mostly share one)
+    patterns_of: dict[tuple, int] = {}
+    pattern = np.array(
+        [patterns_of.setdefault(tuple(p), len(patterns_of)) for p in params]
+    )
+    present = {n: np.array([n in keys for keys in patterns_of])[pattern] for n in names}
+    dists = {}
+    for n in names:
+        found = list(map(itemgetter(n), compress(distributions, present[n].tolist())))
+        # distinct objects first (cheap), then distinct values
+        by_id = dict(zip(map(id, found), found))
+        dists[n] = _merge(n, list(dict.fromkeys(by_id.values())))
     single = [n for n in names if dists[n].single()]
     varying = [n for n in names if not dists[n].single()]
-    present = {
-        n: np.array([n in t.params for t in trials], dtype=bool) for n in varying
-    }
     patterns: dict[bytes, list[str]] = {}
     for n in varying:
         patterns.setdefault(present[n].tobytes(), []).append(n)
     groups = []
     for own_names in patterns.values():
         mask = present[own_names[0]]
-        rows = [t for t, keep in zip(trials, mask) if keep]
+        rows = list(compress(params, mask.tolist()))
         # inputs: every varying parameter these trials all have
         inputs = [n for n in varying if present[n][mask].all()]
         blocks, dims, col = [], [], 0

@@ -130,8 +130,9 @@ class TPESearchCV(_compat.BaseSearchCV):
         ``warm_start`` ensemble grows its ``n_estimators`` (histogram
         gradient boosting its ``max_iter``, with ``early_stopping="auto"``
         turned off) step by step, scored after each. Steps report at the
-        resource reached, and the resources double from ``min_resources`` to
-        ``max_resources``. "auto": "folds" without a pruner (plain fits);
+        resource reached, and the resources grow by ``resource_factor`` from
+        ``min_resources`` to ``max_resources``. "auto": "folds" without a
+        pruner (plain fits);
         with one, "epochs" if the estimator has ``partial_fit``, else
         "estimators" if it is a ``warm_start`` ensemble, else "folds". The
         refit trains the best candidate the same way with ``max_resources``.
@@ -142,6 +143,15 @@ class TPESearchCV(_compat.BaseSearchCV):
         Resource of the last step. "auto": for "epochs", the estimator's
         ``max_iter`` if it has one, at most 100, else 100; for
         "estimators", the candidate's ``n_estimators`` (or ``max_iter``).
+    resource_factor : int >= 2 or "auto", default="auto"
+        Growth of the resource between steps ("epochs" and "estimators"):
+        the steps are ``min_resources * resource_factor ** k`` below
+        ``max_resources``, then ``max_resources``. Each step scores every
+        fold, so fewer steps cost less. "auto": with
+        :class:`~sktune.pruners.SuccessiveHalvingPruner` or
+        :class:`~sktune.pruners.HyperbandPruner`, their ``reduction_factor``,
+        and the steps are the ends of their rungs from ``min_resources`` on
+        (the only steps where they decide); with another pruner, 2.
     show_progress_bar : bool, default=False
         Show a tqdm progress bar (needs the ``progress`` extra).
 
@@ -205,6 +215,10 @@ class TPESearchCV(_compat.BaseSearchCV):
             _compat.Interval(numbers.Integral, 1, None, closed="left"),
             _compat.StrOptions({"auto"}),
         ],
+        "resource_factor": [
+            _compat.Interval(numbers.Integral, 2, None, closed="left"),
+            _compat.StrOptions({"auto"}),
+        ],
         "show_progress_bar": ["boolean"],
     }
 
@@ -233,6 +247,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         resource: str = "auto",
         min_resources: int | str = "auto",
         max_resources: int | str = "auto",
+        resource_factor: int | str = "auto",
         show_progress_bar: bool = False,
     ) -> None:
         self.param_distributions = param_distributions
@@ -248,6 +263,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         self.resource = resource
         self.min_resources = min_resources
         self.max_resources = max_resources
+        self.resource_factor = resource_factor
         self.show_progress_bar = show_progress_bar
         super().__init__(
             estimator=estimator,
@@ -302,8 +318,15 @@ class TPESearchCV(_compat.BaseSearchCV):
             direction="maximize",
             load_if_exists=True,
         )
-        # A resumed study keeps the same seed: TPE's start-up draws are indexed
-        # by trial number, so the first run's draws are not replayed.
+        n_done = len(study.get_trials(deepcopy=False))
+        if self.sampler is None and n_done:
+            # A resumed search: TPE's start-up draws are indexed by trial number,
+            # and its model draws take a stream that depends on the history's
+            # length, so the first run's draws are not replayed (and the same
+            # random_state and history still give the same proposals).
+            study.sampler = _default_sampler(
+                int(np.random.SeedSequence([seed, n_done]).generate_state(1)[0])
+            )
         return study
 
     @staticmethod
@@ -456,6 +479,8 @@ class TPESearchCV(_compat.BaseSearchCV):
             pruning=pruning,
             min_resources=self.min_resources,
             max_resources=self.max_resources,
+            factor=self.resource_factor,
+            pruner=study.pruner,
         )
         bar = self._progress_bar(remaining)
         scheduler = Scheduler(

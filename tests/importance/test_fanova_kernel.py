@@ -103,3 +103,37 @@ def test_categorical_matches_brute_force_over_the_choices():
     total = f.var()
     expected = [f.mean(axis=1).var() / total, f.mean(axis=0).var() / total]
     np.testing.assert_allclose(fractions, expected, atol=2e-3)
+
+
+def test_forest_kernel_matches_the_single_tree_kernel():
+    # all trees at once give each tree's own decomposition, a constant tree
+    # included (its row is marked invalid)
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    from sktune.importance._fanova import (
+        forest_leaf_boxes,
+        forest_variance_fractions,
+    )
+
+    rng = np.random.default_rng(5)
+    k = 3
+    choice = rng.integers(k, size=300)
+    X = np.column_stack([rng.random((300, 2)), np.eye(k)[choice]])
+    y = np.sin(5 * X[:, 0]) + X[:, 0] * X[:, 1] + np.array([0.0, 1.0, 3.0])[choice]
+    dims = [0, 1, np.arange(2, 2 + k)]
+    forest = RandomForestRegressor(n_estimators=6, random_state=0).fit(X, y)
+    constant = DecisionTreeRegressor().fit(X, np.ones(300))
+    estimators = [*forest.estimators_[:3], constant, *forest.estimators_[3:]]
+
+    lo, hi, values, owner = forest_leaf_boxes([e.tree_ for e in estimators], X.shape[1])
+    fractions, valid = forest_variance_fractions(
+        lo, hi, values, owner, len(estimators), dims
+    )
+    assert valid.tolist() == [True, True, True, False, True, True, True]
+    for i, estimator in enumerate(estimators):
+        expected = tree_variance_fractions(*_boxes(estimator, X.shape[1]), dims)
+        if expected is None:
+            np.testing.assert_array_equal(fractions[i], 0.0)
+        else:
+            np.testing.assert_allclose(fractions[i], expected, atol=1e-12)

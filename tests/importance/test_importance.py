@@ -251,3 +251,54 @@ def test_estimator_choice_with_different_lists_per_branch():
     assert {"clf", "clf__C", "clf__max_depth"} <= set(importances)
     assert abs(sum(importances.values()) - 1.0) < 1e-9
     assert all(v >= 0 for v in importances.values())
+
+
+def test_default_evaluator_on_a_function_of_x_only(x_only_study):
+    imp = get_param_importances(
+        x_only_study, evaluator=FanovaImportanceEvaluator(seed=0)
+    )
+    assert next(iter(imp)) == "x"
+    assert imp["x"] > 0.9
+
+
+def test_default_evaluator_gives_two_equal_parameters_close_values():
+    study = _study(_two_equal, n_trials=300)
+    imp = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    assert set(list(imp)[:2]) == {"x", "y"}
+    assert abs(imp["x"] - imp["y"]) < 0.1 * (imp["x"] + imp["y"])
+
+
+def test_default_evaluator_ranks_a_large_study_as_the_truth_does():
+    # additive bowls whose variances halve from one to the next: the few
+    # subsampled trees used on many trials still rank the top 3 right
+    weights = {"b": 8.0, "d": 4.0, "a": 2.0, "e": 1.0, "c": 0.0}
+
+    def objective(trial):
+        xs = {n: trial.suggest_float(n, 0, 1) for n in "abcde"}
+        return sum(w * (2 * xs[n] - 1) ** 2 for n, w in weights.items())
+
+    study = _study(objective, n_trials=1000)
+    evaluator = FanovaImportanceEvaluator(seed=0)
+    assert evaluator._forest_settings(1000)["n_trees"] < 16
+    imp = get_param_importances(study, evaluator=evaluator)
+    assert list(imp)[:4] == ["b", "d", "a", "e"]
+
+
+def test_categorical_values_equal_but_not_identical_to_the_choices():
+    # values read back from storage are equal to the choices, not the same
+    # objects: they must be encoded as the same indices
+    def objective(trial):
+        kernel = trial.suggest_categorical("kernel", ["rbf", "linear", "poly"])
+        return trial.suggest_float("x", 0, 1) + len(kernel)
+
+    study = _study(objective, n_trials=60)
+    source = resolve_source(study, None, None, "test")
+    trials, _y = complete_trials(source)
+    copies = [t.copy() for t in trials]
+    for t in copies:
+        t.params["kernel"] = t.params["kernel"].encode().decode()
+    (original,), _ = prepare(trials, ["x", "kernel"])
+    (copied,), _ = prepare(copies, ["x", "kernel"])
+    assert copies[0].params["kernel"] is not trials[0].params["kernel"]
+    assert original.X[:, 1:].sum() == 60  # one-hot
+    np.testing.assert_array_equal(original.X, copied.X)
