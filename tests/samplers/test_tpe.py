@@ -11,6 +11,7 @@ import pytest
 import sktune
 from sktune.exceptions import InvalidParameterError
 from sktune.samplers import RandomSampler, TPESampler
+from sktune.samplers._tpe._history import History
 from sktune.samplers._tpe._sampler import _auto_startup
 from sktune.trial import TrialState
 
@@ -326,3 +327,33 @@ def test_group_mode_and_pickle():
     study2.optimize(_branches, n_trials=3)
     assert len(study2.trials) == 3
     assert "TPESampler(" in repr(sampler)
+
+
+def test_feasibility_matches_the_choices_seen_with_each_pattern():
+    # A point is infeasible when a choice it has was only ever seen with
+    # other sets of parameters (brute-force reference below).
+    def objective(trial):
+        m = trial.suggest_categorical("m", ["a", "b", "c"])
+        if m == "a":
+            trial.suggest_float("x", 0, 1)
+            trial.suggest_categorical("k", ["u", "v"])
+        elif m == "b":
+            trial.suggest_int("n", 1, 9)
+        return 0.0
+
+    study = sktune.create_study(sampler=RandomSampler(seed=0))
+    study.optimize(objective, n_trials=40)
+    hist = History()
+    hist.update(study.get_trials(), 1.0)
+    rng = np.random.default_rng(1)
+    present = rng.random((300, hist.n_dims)) < 0.5
+    x = np.where(present, rng.integers(0, 3, present.shape).astype(float), np.nan)
+    expected = []
+    for row, pres in zip(x, present):
+        sig = tuple(int(j) for j in np.flatnonzero(pres))
+        seen = [hist.cat_seen.get((int(j), int(row[j]))) for j in np.flatnonzero(pres)]
+        expected.append(all(s is None or sig in s for s in seen))
+    got = hist.feasible(x, present)
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < got.mean() < 1
+    assert hist.feasible(hist.x, ~np.isnan(hist.x)).all()

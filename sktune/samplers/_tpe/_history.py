@@ -242,16 +242,20 @@ class History:
         ok = np.ones(len(x), dtype=bool)
         if len(self.signatures) <= 1:
             return ok
-        cats = [j for j, spec in enumerate(self.specs) if spec.kind == CATEGORICAL]
-        for c in range(len(x)):
-            sig = tuple(int(j) for j in np.flatnonzero(present[c]))
-            for j in cats:
-                if j >= present.shape[1] or not present[c, j]:
-                    continue
-                seen = self.cat_seen.get((j, int(x[c, j])))
-                if seen is not None and sig not in seen:
-                    ok[c] = False
-                    break
+        sigs = self.signature_array()
+        d = min(present.shape[1], sigs.shape[1])
+        # Index of each point's presence pattern among those seen (-1: none).
+        same = (present[:, None, :d] == sigs[None, :, :d]).all(axis=2)
+        if present.shape[1] > d:
+            same &= ~present[:, d:].any(axis=1)[:, None]
+        sig_id = np.where(same.any(axis=1), same.argmax(axis=1), -1)
+        keys = list(self.signatures)
+        for (j, choice), seen in self.cat_seen.items():
+            if j >= d:
+                continue
+            allowed = np.array([key in seen for key in keys] + [False])
+            has = present[:, j] & (x[:, j] == choice)
+            ok &= ~has | allowed[sig_id]
         return ok
 
     def structural(self) -> np.ndarray:
