@@ -267,6 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument(
+        "--problems", default=None, help="e.g. linear-breast-nll,DT-digits-nll"
+    )
     parser.add_argument("--n-iter", type=int, default=40)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
@@ -276,7 +280,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    problems, n_iter, seeds = PROBLEMS, args.n_iter, list(range(args.seeds))
+    problems, n_iter = PROBLEMS, args.n_iter
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    if args.problems:
+        wanted = args.problems.split(",")
+        problems = [k for k in PROBLEMS if "-".join(k) in wanted]
     if args.quick:
         problems, n_iter, seeds = QUICK_PROBLEMS, 6, [0, 1]
     methods = args.methods.split(",")
