@@ -3,12 +3,13 @@ Pruning a partial_fit estimator between epochs
 ==============================================
 
 With a pruner, :class:`~sktune.TPESearchCV` trains an estimator that has
-``partial_fit`` one epoch at a time on every fold (``resource="epochs"``,
-what ``"auto"`` picks for it), reports the mean test score over the folds
-after each step, and the pruner stops a candidate that is already clearly
-worse than the others at the same epoch. Other estimators are pruned between
-folds (``resource="folds"``) or, for ``warm_start`` ensembles, as they grow
-(``resource="estimators"``).
+``partial_fit`` by epochs on every fold (``resource="epochs"``, what
+``"auto"`` picks for it), in steps that end at 1, 2, 4, 8... epochs
+(``resource_factor``; at the rungs of a successive-halving pruner), reports
+the mean test score over the folds after each step, and the pruner stops a
+candidate that is already clearly worse than the others at the same epoch.
+Other estimators are pruned between folds (``resource="folds"``) or, for
+``warm_start`` ensembles, as they grow (``resource="estimators"``).
 """
 
 # %%

@@ -211,9 +211,12 @@ def make_resource_plan(
     pruning: bool = False,
     min_resources: int | str = "auto",
     max_resources: int | str = "auto",
+    factor: int | str = "auto",
+    pruner: Any = None,
 ) -> ResourcePlan:
     """The plan of a ``resource`` value; ``"auto"`` means ``"folds"`` without
     pruning (see :func:`sktune.sklearn._resources.choose_resource`).
+    ``factor`` and ``pruner`` set the schedule of stepped plans.
 
     Examples
     --------
@@ -232,6 +235,8 @@ def make_resource_plan(
         pruning=pruning,
         min_resources=min_resources,
         max_resources=max_resources,
+        factor=factor,
+        pruner=pruner,
     )
 
 

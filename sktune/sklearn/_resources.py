@@ -17,9 +17,15 @@ in different processes or on different machines. For a Pipeline, the steps
 before the last are fitted once per fold and the transformed data is kept in
 the state; only the last step is trained in steps.
 
-The resources grow geometrically: the schedule halves ``max_resources`` until
-it falls below ``min_resources`` (successive halving's schedule, Jamieson and
-Talwalkar 2016), e.g. 1, 2, 4, 7, 13, 25, 50, 100 epochs.
+The resources grow geometrically, as in successive halving (Jamieson and
+Talwalkar 2016) and scikit-learn's ``HalvingRandomSearchCV``: the steps are
+``base * factor ** k`` from ``min_resources`` up to ``max_resources``, then
+``max_resources`` (e.g. 1, 2, 4, 8, 10 epochs). A step costs a score of each
+fold, so the schedule reports only where a pruner can decide: with the rung
+pruners (:class:`~sktune.pruners.SuccessiveHalvingPruner`,
+:class:`~sktune.pruners.HyperbandPruner`) ``"auto"`` puts the steps at the ends
+of their rungs (``factor`` is their ``reduction_factor``); with any other
+pruner, which may decide at every step, the resources double.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ __all__ = [
     "EstimatorsPlan",
     "FoldState",
     "choose_resource",
+    "pruner_rungs",
     "resource_schedule",
     "run_step",
 ]
@@ -60,6 +67,8 @@ __all__ = [
 RESOURCE_KEY = "n_resources"
 #: Epochs when neither ``max_resources`` nor the estimator's ``max_iter`` say.
 DEFAULT_MAX_EPOCHS = 100
+#: Most bytes of the folds' sliced data kept for every candidate (n_jobs=1).
+FOLD_CACHE_BYTES = 2**30
 #: ``min_resources="auto"`` of "estimators": this fraction of the maximum.
 _ESTIMATORS_MIN_FRACTION = 16
 
@@ -127,24 +136,64 @@ def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     return "folds"
 
 
-def resource_schedule(min_resources: int, max_resources: int) -> list[int]:
-    """Resources reached after each step: ``max_resources`` halved (rounded
-    up) while at least ``min_resources``, in increasing order.
+def resource_schedule(
+    min_resources: int, max_resources: int, factor: int = 2, base: int | None = None
+) -> list[int]:
+    """Resources reached after each step: ``base * factor ** k`` (``k >= 0``)
+    from ``min_resources`` up to below ``max_resources``, then
+    ``max_resources``. ``base`` defaults to ``min_resources``.
 
     Examples
     --------
-    >>> resource_schedule(1, 100)
-    [1, 2, 4, 7, 13, 25, 50, 100]
-    >>> resource_schedule(30, 100)
-    [50, 100]
+    >>> resource_schedule(1, 10)
+    [1, 2, 4, 8, 10]
+    >>> resource_schedule(1, 10, factor=4)
+    [1, 4, 10]
+    >>> resource_schedule(2, 32, factor=3, base=1)
+    [3, 9, 27, 32]
     """
-    out = [max_resources]
-    while True:
-        nxt = -(-out[-1] // 2)
-        if nxt < min_resources or nxt == out[-1]:
-            break
-        out.append(nxt)
-    return out[::-1]
+    out = []
+    step = min_resources if base is None else base
+    while step < max_resources:
+        if step >= min_resources:
+            out.append(step)
+        step *= factor
+    return [*out, max_resources]
+
+
+def pruner_rungs(pruner: Any, max_resources: int) -> tuple[int, int] | None:
+    """``(end of the first rung, reduction factor)`` of a rung pruner
+    (successive halving, Hyperband), None for any other pruner.
+
+    Rung ``k`` of such a pruner ends at ``first * factor ** k`` steps; it
+    decides only there. A successive halving ``min_resource="auto"`` is what
+    the pruner will resolve it to: ``max(last step // 100, 1)``, the last step
+    of a complete trial being ``max_resources``.
+
+    Examples
+    --------
+    >>> from sktune.pruners import MedianPruner, SuccessiveHalvingPruner
+    >>> pruner_rungs(SuccessiveHalvingPruner(), 10)
+    (1, 4)
+    >>> pruner_rungs(SuccessiveHalvingPruner(min_resource=2, reduction_factor=3), 10)
+    (2, 3)
+    >>> pruner_rungs(MedianPruner(), 10) is None
+    True
+    """
+    from sktune.pruners import HyperbandPruner, SuccessiveHalvingPruner
+
+    # The pruners keep their (validated) parameters in private attributes.
+    if isinstance(pruner, SuccessiveHalvingPruner):
+        first = pruner._min_resource
+        if first == "auto":
+            first = max(max_resources // 100, 1)
+        factor = pruner._reduction_factor
+        return int(first) * factor**pruner._min_early_stopping_rate, factor
+    if isinstance(pruner, HyperbandPruner):
+        # Bracket b's first rung ends at min_resource * factor**b: every rung
+        # end of every bracket is one of min_resource * factor**k.
+        return pruner._min_resource, pruner._reduction_factor
+    return None
 
 
 @dataclass
@@ -191,6 +240,26 @@ def _split_fit_params(
     return pre, last
 
 
+def slice_fold(
+    X: Any,
+    y: Any,
+    train: np.ndarray,
+    test: np.ndarray,
+    fit_params: Mapping[str, Any],
+    score_params: Mapping[str, Any],
+) -> tuple[Any, Any, Any, Any, dict[str, Any], dict[str, Any]]:
+    """``X_train, y_train, X_test, y_test, fit_params, score_params`` of a
+    fold, the parameters with one entry per sample sliced to its rows."""
+    return (
+        _compat._safe_indexing(X, train),
+        None if y is None else _compat._safe_indexing(y, train),
+        _compat._safe_indexing(X, test),
+        None if y is None else _compat._safe_indexing(y, test),
+        _compat._check_method_params(X, params=fit_params, indices=train),
+        _compat._check_method_params(X, params=score_params, indices=test),
+    )
+
+
 def _new_state(
     estimator: Any,
     X: Any,
@@ -199,20 +268,19 @@ def _new_state(
     test: np.ndarray | None,
     fit_params: Mapping[str, Any],
     score_params: Mapping[str, Any],
+    fold_data: tuple | None = None,
 ) -> FoldState:
-    """Slice the fold's data (all of it when ``test`` is None) and fit a
-    Pipeline's earlier steps on its training part."""
-    if test is None:
+    """Slice the fold's data (all of it when ``test`` is None; ``fold_data``
+    when given, already sliced by :func:`slice_fold`) and fit a Pipeline's
+    earlier steps on its training part."""
+    if fold_data is not None:
+        X_train, y_train, X_test, y_test, fit_params, score_params = fold_data
+    elif test is None:
         X_train, y_train, X_test, y_test = X, y, None, None
         fit_params = dict(fit_params)
     else:
-        X_train = _compat._safe_indexing(X, train)
-        X_test = _compat._safe_indexing(X, test)
-        y_train = None if y is None else _compat._safe_indexing(y, train)
-        y_test = None if y is None else _compat._safe_indexing(y, test)
-        fit_params = _compat._check_method_params(X, params=fit_params, indices=train)
-        score_params = _compat._check_method_params(
-            X, params=score_params, indices=test
+        X_train, y_train, X_test, y_test, fit_params, score_params = slice_fold(
+            X, y, train, test, fit_params, score_params
         )
     pre_params, last_params = _split_fit_params(estimator, fit_params)
     start = time.time()
@@ -299,6 +367,7 @@ def run_step(
     score_params: Mapping[str, Any],
     return_train_score: bool,
     error_score: Any,
+    fold_data: tuple | None = None,
 ) -> dict[str, Any]:
     """Train one fold up to resource ``stop`` and score it (a work unit).
 
@@ -329,6 +398,9 @@ def run_step(
         Score the training data too.
     error_score : "raise" or float
         Score of a failed step.
+    fold_data : tuple or None, default=None
+        The fold's data already sliced (:func:`slice_fold`), used on the
+        first step instead of slicing ``X``, ``y`` and the parameters.
 
     Returns
     -------
@@ -361,7 +433,9 @@ def run_step(
     try:
         if state is None:
             est = clone(estimator).set_params(**clone(dict(parameters), safe=False))
-            state = _new_state(est, X, y, train, test, fit_params, score_params)
+            state = _new_state(
+                est, X, y, train, test, fit_params, score_params, fold_data
+            )
             if kind == "estimators":
                 _no_auto_early_stopping(state.model)
         _advance(state, kind, stop, param, classes)
@@ -405,10 +479,16 @@ class _SteppedPlan(ResourcePlan):
     stepped = True
 
     def __init__(
-        self, min_resources: int | str = "auto", max_resources: int | str = "auto"
+        self,
+        min_resources: int | str = "auto",
+        max_resources: int | str = "auto",
+        factor: int | str = "auto",
+        pruner: Any = None,
     ) -> None:
         self.min_resources = min_resources
         self.max_resources = max_resources
+        self.factor = factor
+        self.pruner = pruner
 
     # -- what the subclasses define ---------------------------------------------
     def _param(self, last: Any) -> str | None:
@@ -438,6 +518,22 @@ class _SteppedPlan(ResourcePlan):
             )
         return int(low), int(high)
 
+    def schedule(self, estimator: Any) -> list[int]:
+        """Resources reached after each step, for ``estimator`` (a candidate's
+        estimator, its parameters set) when a pruner is used.
+
+        ``factor="auto"`` is the reduction factor of a rung pruner, whose
+        rung ends become the steps; else 2, from ``min_resources``.
+        """
+        low, high = self.resolve(estimator)
+        rungs = pruner_rungs(self.pruner, high)
+        if self.factor != "auto":
+            return resource_schedule(low, high, int(self.factor))
+        if rungs is None:
+            return resource_schedule(low, high, 2)
+        first, factor = rungs
+        return resource_schedule(low, high, factor, base=first)
+
     def units(self, context: SearchContext) -> list[WorkUnit]:
         # Without the candidate's parameters, the schedule of the base estimator.
         return self.batched_units(context, {}, pruning=True)[0]
@@ -450,8 +546,7 @@ class _SteppedPlan(ResourcePlan):
         estimator = clone(context.estimator).set_params(
             **clone(dict(params), safe=False)
         )
-        low, high = self.resolve(estimator)
-        steps = resource_schedule(low, high) if pruning else [high]
+        steps = self.schedule(estimator) if pruning else [self.resolve(estimator)[1]]
         return [
             [WorkUnit(fold=f, step=r) for f in range(context.n_splits)] for r in steps
         ]
@@ -481,6 +576,8 @@ class _SteppedPlan(ResourcePlan):
             "error_score": context.error_score,
         }
         X, y = (context.X, context.y) if state is None else (None, None)
+        if state is None:
+            kwargs["fold_data"] = _cached_fold(context, unit.fold)
         return run_step, (state, estimator, X, y), kwargs
 
     def report(
@@ -506,6 +603,33 @@ class _SteppedPlan(ResourcePlan):
         if self.kind == "estimators":
             state.model.set_params(warm_start=False)
         return estimator
+
+
+def _cached_fold(context: SearchContext, fold: int) -> tuple | None:
+    """The fold's sliced data, kept in ``context`` for every candidate when
+    the units run in this process (``n_jobs=1``) and the folds' copies take
+    at most :data:`FOLD_CACHE_BYTES`; else None (each unit slices).
+
+    Not for a Pipeline with earlier steps: a transformer with ``copy=False``
+    could change the shared arrays in place.
+    """
+    cache = context.extra.setdefault("folds", {})
+    if fold in cache:
+        return cache[fold]
+    nbytes = getattr(context.X, "nbytes", None)
+    estimator = context.estimator
+    if (
+        (isinstance(estimator, Pipeline) and len(estimator.steps) > 1)
+        or context.n_jobs not in (None, 1)
+        or not isinstance(nbytes, int | np.integer)
+        or nbytes * context.n_splits > FOLD_CACHE_BYTES
+    ):
+        return None
+    train, test = context.splits[fold]
+    cache[fold] = slice_fold(
+        context.X, context.y, train, test, context.fit_params, context.score_params
+    )
+    return cache[fold]
 
 
 def _classes(context: SearchContext) -> Any:
@@ -584,6 +708,8 @@ def make_plan(
     pruning: bool,
     min_resources: int | str = "auto",
     max_resources: int | str = "auto",
+    factor: int | str = "auto",
+    pruner: Any = None,
 ) -> ResourcePlan:
     """The plan of ``resource`` for ``estimator``; raises if the estimator
     cannot be trained that way.
@@ -603,7 +729,7 @@ def make_plan(
                 "for an estimator (or a Pipeline's last step) with partial_fit;"
                 f" {type(last).__name__} has none. Got 'epochs' instead."
             )
-        return EpochsPlan(min_resources, max_resources)
+        return EpochsPlan(min_resources, max_resources, factor, pruner)
     if kind == "estimators":
         if warm_start_param(last) is None:
             raise ValueError(
@@ -613,5 +739,5 @@ def make_plan(
                 f"boosting's max_iter); {type(last).__name__} is not one. Got "
                 "'estimators' instead."
             )
-        return EstimatorsPlan(min_resources, max_resources)
+        return EstimatorsPlan(min_resources, max_resources, factor, pruner)
     return FoldsPlan()

@@ -137,8 +137,10 @@ class TPESearchCV(_compat.BaseSearchCV):
         "estimators" if it is a ``warm_start`` ensemble, else "folds". The
         refit trains the best candidate the same way with ``max_resources``.
     min_resources : int or "auto", default="auto"
-        Resource of the first step ("epochs" and "estimators"); "auto": 1
-        epoch, or a sixteenth of ``max_resources`` estimators.
+        Smallest resource of a step ("epochs" and "estimators"): the first
+        step, or, with a rung pruner and ``resource_factor="auto"``, the
+        first rung end at or above it. "auto": 1 epoch, or a sixteenth of
+        ``max_resources`` estimators.
     max_resources : int or "auto", default="auto"
         Resource of the last step. "auto": for "epochs", the estimator's
         ``max_iter`` if it has one, at most 100, else 100; for

@@ -22,11 +22,17 @@ from sklearn.svm import SVC
 
 import sktune
 from sktune import TPESearchCV
-from sktune.pruners import BasePruner, MedianPruner, SuccessiveHalvingPruner
+from sktune.pruners import (
+    BasePruner,
+    HyperbandPruner,
+    MedianPruner,
+    SuccessiveHalvingPruner,
+)
 from sktune.sklearn._resources import (
     EpochsPlan,
     EstimatorsPlan,
     choose_resource,
+    pruner_rungs,
     resource_schedule,
     run_step,
 )
@@ -325,6 +331,111 @@ def test_min_and_max_resources_set_the_schedule():
     _check_pruned_search(search, [3, 6, 12])
     assert EpochsPlan(2, "auto").resolve(EpochClassifier(max_iter=1000)) == (2, 100)
     assert EstimatorsPlan().resolve(GrowingClassifier(n_estimators=3)) == (1, 3)
+
+
+def test_resource_factor_sets_the_growth_of_the_schedule():
+    search = _search(EpochClassifier(max_iter=20), resource_factor=3).fit(X, y)
+    _check_pruned_search(search, [1, 3, 9, 20])
+    # An explicit factor wins over a rung pruner's own factor.
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
+    search = _search(
+        EpochClassifier(max_iter=20), pruner=pruner, resource_factor=4
+    ).fit(X, y)
+    steps = {s for t in search.study_.trials for s in t.intermediate_values}
+    assert steps == {1, 4, 16, 20}
+
+
+@pytest.mark.parametrize(
+    "pruner, max_iter, expected",
+    [
+        # Successive halving decides at min_resource * factor**k only.
+        (SuccessiveHalvingPruner(min_resource=1, reduction_factor=3), 12, [1, 3, 9]),
+        # "auto" min_resource: max(last step // 100, 1) = 1.
+        (SuccessiveHalvingPruner(reduction_factor=2), 8, [1, 2, 4]),
+        # min_early_stopping_rate shifts the first rung.
+        (
+            SuccessiveHalvingPruner(
+                min_resource=1, reduction_factor=2, min_early_stopping_rate=1
+            ),
+            8,
+            [2, 4],
+        ),
+        # Hyperband's brackets all end their rungs at min_resource * factor**k.
+        (HyperbandPruner(min_resource=2, reduction_factor=2), 12, [2, 4, 8]),
+    ],
+)
+def test_auto_schedule_reports_at_the_rungs_of_rung_pruners(pruner, max_iter, expected):
+    first, factor = pruner_rungs(pruner, max_iter)
+    assert resource_schedule(1, max_iter, factor, base=first) == [*expected, max_iter]
+    search = _search(EpochClassifier(max_iter=max_iter), pruner=pruner).fit(X, y)
+    res = search.cv_results_
+    assert "PRUNED" in list(res["state"])
+    assert search.best_params_["rate"] == max(RATES)
+    # Reports only at rung ends, and at the full resource.
+    for trial in search.study_.trials:
+        steps = sorted(trial.intermediate_values)
+        assert steps == [*expected, max_iter][: len(steps)]
+        assert trial.state != TrialState.COMPLETE or steps[-1] == max_iter
+
+
+def test_auto_schedule_doubles_for_other_pruners_and_keeps_min_resources():
+    # MedianPruner may decide at any step: the resource doubles.
+    plan = EpochsPlan(pruner=MedianPruner())
+    assert plan.schedule(EpochClassifier(max_iter=10)) == [1, 2, 4, 8, 10]
+    # Rung ends below min_resources are skipped.
+    plan = EstimatorsPlan(pruner=SuccessiveHalvingPruner(min_resource=1))
+    assert plan.schedule(GrowingClassifier(n_estimators=32)) == [4, 16, 32]
+    plan = EstimatorsPlan(3, pruner=HyperbandPruner(min_resource=1))
+    assert plan.schedule(GrowingClassifier(n_estimators=32)) == [3, 9, 27, 32]
+    assert pruner_rungs(MedianPruner(), 10) is None
+    # A first rung beyond the maximum: one step, nothing to decide.
+    plan = EpochsPlan(pruner=SuccessiveHalvingPruner(min_resource=16))
+    assert plan.schedule(EpochClassifier(max_iter=10)) == [10]
+
+
+def test_resource_factor_does_not_change_searches_without_pruner():
+    ref = TPESearchCV(EpochClassifier(), SPACE, n_iter=3, cv=CV, random_state=0)
+    search = TPESearchCV(
+        EpochClassifier(), SPACE, n_iter=3, cv=CV, random_state=0, resource_factor=5
+    )
+    a, b = ref.fit(X, y).cv_results_, search.fit(X, y).cv_results_
+    assert list(a) == list(b)
+    for key in a:
+        if "time" not in key:
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+@pytest.mark.parametrize("bad", [1, 0, "fast", 2.5])
+def test_invalid_resource_factor_is_rejected(bad):
+    search = _search(EpochClassifier(), resource_factor=bad)
+    with pytest.raises(ValueError, match="'resource_factor' parameter of TPESearchCV"):
+        search.fit(X, y)
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 2**30])
+def test_folds_are_sliced_once_per_search_with_one_job(monkeypatch, cache_bytes):
+    from sktune.sklearn import _resources
+
+    calls = []
+    slice_fold = _resources.slice_fold
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return slice_fold(*args, **kwargs)
+
+    monkeypatch.setattr(_resources, "slice_fold", counting)
+    monkeypatch.setattr(_resources, "FOLD_CACHE_BYTES", cache_bytes)
+    weights = {"sample_weight": 2.0 * X[:, 0]}
+    search = _search(EpochClassifier(), error_score="raise").fit(X, y, **weights)
+    n_first_steps = np.isfinite(search.cv_results_["split0_test_score"]).sum() * 3
+    # Cached: one slicing per fold; else one per candidate and fold.
+    assert len(calls) == (3 if cache_bytes else n_first_steps)
+    _check_pruned_search(search, resource_schedule(1, 8))
+    # A Pipeline with earlier steps never shares its folds' arrays.
+    calls.clear()
+    pipe = Pipeline([("s", OnceScaler()), ("clf", EpochClassifier())])
+    _search(pipe, space={"clf__rate": RATES}).fit(X, y)
+    assert len(calls) == 3 * len(RATES)
 
 
 def test_a_failing_epoch_stops_the_candidate_with_error_score():
