@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import joblib
 import numpy as np
@@ -27,6 +28,7 @@ from sktune.pruners import (
     HyperbandPruner,
     MedianPruner,
     SuccessiveHalvingPruner,
+    ThresholdPruner,
 )
 from sktune.sklearn._resources import (
     EpochsPlan,
@@ -498,6 +500,7 @@ def _pid_score(estimator, X_, y_=None):
 @pytest.mark.parametrize("make", [EpochClassifier, GrowingClassifier])
 def test_pruning_on_loky_processes(make):
     # Decisions are taken in the driver; the fold states travel to workers.
+    # (A threshold prunes whatever order the parallel trials finish in.)
     estimator = make(max_iter=8) if make is EpochClassifier else make(n_estimators=8)
     weights = {"sample_weight": 2.0 * X[:, 0]} if make is EpochClassifier else {}
     with joblib.parallel_config(backend="loky"):
@@ -505,7 +508,7 @@ def test_pruning_on_loky_processes(make):
             estimator,
             n_jobs=2,
             error_score="raise",
-            pruner=SuccessiveHalvingPruner(min_resource=1, reduction_factor=2),
+            pruner=ThresholdPruner(lower=0.5),
         ).fit(X, y, **weights)
     res = search.cv_results_
     assert "PRUNED" in list(res["state"])
@@ -525,3 +528,30 @@ def test_pruning_on_loky_processes(make):
     with joblib.parallel_config(backend="loky"):
         pids = loky.fit(X, y).cv_results_["split0_test_score"]
     assert os.getpid() not in set(pids)
+
+
+class CountingSGD(SGDClassifier):
+    """Records the rows of every ``partial_fit`` call."""
+
+    calls: ClassVar[list[int]] = []
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        CountingSGD.calls.append(len(X))
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+
+def test_sgd_epochs_of_a_step_run_in_one_call():
+    # Steps end at 1, 2, 4, 8 epochs; after the first epoch, each step's
+    # epochs go into one partial_fit call on the fold's rows repeated.
+    CountingSGD.calls = []
+
+    TPESearchCV(
+        CountingSGD(max_iter=8, random_state=0),
+        {"alpha": [1e-4]},
+        n_iter=1,
+        cv=KFold(2),
+        pruner=MedianPruner(n_startup_trials=5),
+        resource="epochs",
+        refit=False,
+    ).fit(X, y)
+    assert CountingSGD.calls == [30, 30, 30, 30, 60, 60, 120, 120]
