@@ -6,8 +6,10 @@ score over the folds is reported after each step, at the step number equal to
 the resource reached (so the rungs of successive halving and Hyperband are in
 units of the resource).
 
-* ``"epochs"``: ``partial_fit`` is called once per epoch on the fold's
-  training data (classifiers get ``classes=np.unique(y)`` on the first call).
+* ``"epochs"``: ``partial_fit`` trains the fold's estimator on its training
+  data (classifiers get ``classes=np.unique(y)`` on the first call), one
+  epoch per call, or, for stochastic-gradient estimators, a step's epochs in
+  one call on the rows repeated (see :func:`_epochs_per_call`).
 * ``"estimators"``: a ``warm_start`` estimator grows its ``n_estimators``
   (``max_iter`` for histogram gradient boosting) at each step.
 
@@ -683,7 +685,7 @@ def _classes_of(y: Any) -> Any:
 
 
 class EpochsPlan(_SteppedPlan):
-    """``resource="epochs"``: ``partial_fit`` once per epoch.
+    """``resource="epochs"``: the final step trained by ``partial_fit``, by epochs.
 
     ``max_resources="auto"`` is the final step's ``max_iter`` when it is an
     int, at most :data:`DEFAULT_MAX_EPOCHS` (100); ``min_resources="auto"``
