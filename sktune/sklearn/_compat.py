@@ -31,7 +31,7 @@ from sklearn.model_selection._validation import (
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import _routing_enabled
-from sklearn.utils.validation import _check_method_params, _num_samples
+from sklearn.utils.validation import _check_method_params
 
 __all__ = [
     "SKLEARN_VERSION",
@@ -45,7 +45,6 @@ __all__ = [
     "_fit_context",
     "_insert_error_scores",
     "_normalize_score_results",
-    "_num_samples",
     "_routing_enabled",
     "_safe_indexing",
     "_warn_or_raise_about_fit_failures",

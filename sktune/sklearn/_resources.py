@@ -6,10 +6,8 @@ score over the folds is reported after each step, at the step number equal to
 the resource reached (so the rungs of successive halving and Hyperband are in
 units of the resource).
 
-* ``"epochs"``: ``partial_fit`` trains the fold's estimator on its training
-  data (classifiers get ``classes=np.unique(y)`` on the first call), one
-  epoch per call, or, for stochastic-gradient estimators, a step's epochs in
-  one call on the rows repeated (see :func:`_epochs_per_call`).
+* ``"epochs"``: ``partial_fit`` is called once per epoch on the fold's
+  training data (classifiers get ``classes=np.unique(y)`` on the first call).
 * ``"estimators"``: a ``warm_start`` estimator grows its ``n_estimators``
   (``max_iter`` for histogram gradient boosting) at each step.
 
@@ -313,21 +311,14 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
             first = state.done == 0
             if first and classes is not None:
                 kwargs["classes"] = classes
-            k = 1 if first else _epochs_per_call(model, X, stop - state.done)
-            Xk, yk = X, y
-            if k > 1:
-                idx = np.tile(np.arange(_compat._num_samples(X)), k)
-                Xk = _compat._safe_indexing(X, idx)
-                yk = None if y is None else _compat._safe_indexing(y, idx)
-                kwargs = _compat._check_method_params(X, params=kwargs, indices=idx)
             # The first epoch checked the data and the parameters; later ones
             # skip those checks (the same arrays, the same parameters).
             with _checked(not first):
-                if yk is None:
-                    model.partial_fit(Xk, **kwargs)
+                if y is None:
+                    model.partial_fit(X, **kwargs)
                 else:
-                    model.partial_fit(Xk, yk, **kwargs)
-            state.done += k
+                    model.partial_fit(X, y, **kwargs)
+            state.done += 1
         return
     model.set_params(**{"warm_start": True, param: stop})
     if y is None:
@@ -335,36 +326,6 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
     else:
         model.fit(X, y, **state.fit_params)
     state.done = stop
-
-
-# Largest copy of a fold's training data made to run several epochs in one
-# partial_fit call.
-_CHUNK_BYTES = 128 * 2**20
-
-
-def _epochs_per_call(model: Any, X: Any, remaining: int) -> int:
-    """Epochs to run in one ``partial_fit`` call on ``X`` repeated.
-
-    scikit-learn's stochastic-gradient estimators (``SGDClassifier``,
-    ``Perceptron``, ``MLPClassifier``...) make one shuffled pass over the data
-    they get per call, so a call on ``X`` repeated ``k`` times trains ``k``
-    epochs while paying the per-call cost (checks, set-up) once. Other
-    ``partial_fit`` estimators (mini-batch k-means, naive Bayes...) treat a
-    call as one batch, and get one epoch per call.
-    """
-    from sklearn.linear_model._stochastic_gradient import BaseSGD
-    from sklearn.neural_network._multilayer_perceptron import (
-        BaseMultilayerPerceptron,
-    )
-
-    if remaining <= 1 or not isinstance(model, (BaseSGD, BaseMultilayerPerceptron)):
-        return 1
-    nbytes = getattr(X, "nbytes", None)
-    if nbytes is None and hasattr(X, "data"):  # scipy.sparse
-        nbytes = X.data.nbytes + X.indices.nbytes
-    if not nbytes:
-        return 1
-    return int(max(1, min(remaining, _CHUNK_BYTES // nbytes)))
 
 
 def _checked(skip: bool) -> Any:
@@ -685,7 +646,7 @@ def _classes_of(y: Any) -> Any:
 
 
 class EpochsPlan(_SteppedPlan):
-    """``resource="epochs"``: the final step trained by ``partial_fit``, by epochs.
+    """``resource="epochs"``: ``partial_fit`` once per epoch.
 
     ``max_resources="auto"`` is the final step's ``max_iter`` when it is an
     int, at most :data:`DEFAULT_MAX_EPOCHS` (100); ``min_resources="auto"``

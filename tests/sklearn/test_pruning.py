@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar
 
 import joblib
 import numpy as np
@@ -528,30 +527,3 @@ def test_pruning_on_loky_processes(make):
     with joblib.parallel_config(backend="loky"):
         pids = loky.fit(X, y).cv_results_["split0_test_score"]
     assert os.getpid() not in set(pids)
-
-
-class CountingSGD(SGDClassifier):
-    """Records the rows of every ``partial_fit`` call."""
-
-    calls: ClassVar[list[int]] = []
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        CountingSGD.calls.append(len(X))
-        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
-
-
-def test_sgd_epochs_of_a_step_run_in_one_call():
-    # Steps end at 1, 2, 4, 8 epochs; after the first epoch, each step's
-    # epochs go into one partial_fit call on the fold's rows repeated.
-    CountingSGD.calls = []
-
-    TPESearchCV(
-        CountingSGD(max_iter=8, random_state=0),
-        {"alpha": [1e-4]},
-        n_iter=1,
-        cv=KFold(2),
-        pruner=MedianPruner(n_startup_trials=5),
-        resource="epochs",
-        refit=False,
-    ).fit(X, y)
-    assert CountingSGD.calls == [30, 30, 30, 30, 60, 60, 120, 120]
