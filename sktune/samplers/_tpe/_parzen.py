@@ -117,6 +117,31 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _neighbour_widths(x: np.ndarray, factor: float, endpoints: bool) -> np.ndarray:
+    """Neighbour bandwidths of the points of each row of ``x`` (in [0, 1]).
+
+    Each point's width is its larger gap to its neighbours (the bounds count
+    as neighbours; unless ``endpoints``, the outermost points look inwards
+    only), times ``factor``, clipped below by ``1 / min(100, n + 2)``.
+    """
+    n_rows, n = x.shape
+    # Sorting along contiguous rows is fast.
+    x = np.ascontiguousarray(x)
+    order = np.argsort(x, axis=1, kind="stable")
+    ends = np.empty((n_rows, n + 2))
+    ends[:, 0], ends[:, -1] = 0.0, 1.0
+    ends[:, 1:-1] = np.take_along_axis(x, order, axis=1)
+    gaps = np.diff(ends, axis=1)
+    if not endpoints and n > 1:
+        gaps[:, 0], gaps[:, -1] = gaps[:, 1], gaps[:, -2]
+    width = np.maximum(
+        np.maximum(gaps[:, :-1], gaps[:, 1:]) * factor, 1.0 / min(100.0, n + 2.0)
+    )
+    out = np.empty_like(width)
+    np.put_along_axis(out, order, width, axis=1)
+    return out
+
+
 def bandwidths(
     mu: np.ndarray,
     present: np.ndarray,
@@ -165,36 +190,14 @@ def bandwidths(
     if rule == "neighbour":
         h = np.ones((n_comp, n_d))
         numeric = kinds != CATEGORICAL
-        full = np.flatnonzero(numeric & (counts == n_comp) & (counts > 1))
+        # Dimensions every component has are done in one call; the others
+        # (conditional) one at a time, on the components that have them.
+        full = np.flatnonzero(numeric & (counts == n_comp))
         if len(full):
-            # Dimensions every component has: all at once.
-            # One row per dimension: sorting along contiguous rows is fast.
-            rows = np.ascontiguousarray(mu[:, full].T)
-            order = np.argsort(rows, axis=1, kind="stable")
-            srt = np.take_along_axis(rows, order, axis=1)
-            ends = np.empty((len(full), n_comp + 2))
-            ends[:, 0], ends[:, -1], ends[:, 1:-1] = 0.0, 1.0, srt
-            gaps = np.diff(ends, axis=1)
-            if not endpoints:
-                gaps[:, 0], gaps[:, -1] = gaps[:, 1], gaps[:, -2]
-            width = np.maximum(gaps[:, :-1], gaps[:, 1:])
-            clip = 1.0 / min(100.0, n_comp + 2.0)
-            sub = np.empty_like(width)
-            np.put_along_axis(sub, order, np.maximum(width * factor, clip), axis=1)
-            h[:, full] = sub.T
-        for j in range(n_d):
-            if not numeric[j] or counts[j] == 0 or j in full:
-                continue
+            h[:, full] = _neighbour_widths(mu[:, full].T, factor, endpoints).T
+        for j in np.flatnonzero(numeric & (counts > 0) & (counts < n_comp)):
             rows = np.flatnonzero(present[:, j])
-            order = np.argsort(mu[rows, j], kind="stable")
-            ends = np.concatenate([[0.0], mu[rows[order], j], [1.0]])
-            gaps = np.diff(ends)
-            if not endpoints and len(rows) > 1:
-                # The outermost points look inwards only.
-                gaps[0], gaps[-1] = gaps[1], gaps[-2]
-            width = np.maximum(gaps[:-1], gaps[1:])
-            clip = 1.0 / min(100.0, counts[j] + 2.0)
-            h[rows[order], j] = np.maximum(width * factor, clip)
+            h[rows, j] = _neighbour_widths(mu[rows, j][None, :], factor, endpoints)[0]
     else:
         if rule == "scott":
             w = weights[:, None] * present
