@@ -126,7 +126,9 @@ class TPESearchCV(_compat.BaseSearchCV):
         estimator (a Pipeline's last step; earlier steps are fitted once per
         fold) is trained with ``partial_fit``, one epoch per call (classifiers
         get ``classes=np.unique(y)`` on the first call), and the mean test
-        score over the folds is reported after each step. "estimators": a
+        score over the folds is reported after each step; scikit-learn's
+        MLPs (stochastic solver, no early stopping) run a step's epochs in
+        one warm-started ``fit`` instead, which saves the per-call checks. "estimators": a
         ``warm_start`` ensemble grows its ``n_estimators`` (histogram
         gradient boosting its ``max_iter``, with ``early_stopping="auto"``
         turned off) step by step, scored after each. Steps report at the

@@ -17,6 +17,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, RandomizedSearchCV
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
@@ -243,6 +244,57 @@ def test_warm_start_steps_build_only_the_new_members():
     assert out2["train_scores"] == 16.0 and out2["n_resources"] == 16
     assert out2["_state"].model.n_built_ == 16
     assert out2["fit_time"] >= out["fit_time"]
+
+
+def test_mlp_epochs_run_in_warm_started_fits(monkeypatch):
+    """An MLP's steps are warm-started fits of the step's epochs: the epochs
+    add up to the step's resource, partial_fit is never called, and the refit
+    gives back the candidate's max_iter and warm_start."""
+
+    def no_partial_fit(self, *args, **kwargs):
+        raise AssertionError("partial_fit called")
+
+    monkeypatch.setattr(MLPClassifier, "partial_fit", no_partial_fit)
+    rng = np.random.default_rng(0)
+    Xm = rng.normal(size=(90, 4))
+    ym = (Xm[:, 0] + 0.3 * rng.normal(size=90) > 0).astype(int)
+    est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=9, random_state=0)
+    search = TPESearchCV(
+        est,
+        {"learning_rate_init": [1e-4, 1e-3, 1e-2, 3e-2, 1e-1]},
+        n_iter=5,
+        cv=3,
+        random_state=0,
+        pruner=MedianPruner(n_startup_trials=1),
+        error_score="raise",
+    ).fit(Xm, ym)
+    schedule = resource_schedule(1, 9)
+    for trial in search.study_.trials:
+        steps = sorted(trial.intermediate_values)
+        assert steps == schedule[: len(steps)]
+    assert (search.cv_results_["state"] == "PRUNED").any()
+    best = search.best_estimator_
+    assert best.n_iter_ == 9
+    assert best.max_iter == 9 and best.warm_start is False
+    # Folds: the epochs of successive steps add up (t_ counts the samples
+    # seen; n_iter_ restarts at each fit).
+    idx = np.arange(90)
+    kwargs = dict(
+        kind="epochs",
+        param=None,
+        classes=np.array([0, 1]),
+        train=idx[::2],
+        test=idx[1::2],
+        parameters={},
+        scorer=check_scoring(est),
+        fit_params={},
+        score_params={},
+        return_train_score=False,
+        error_score="raise",
+    )
+    out = run_step(None, est, Xm, ym, stop=2, **kwargs)
+    out = run_step(out["_state"], None, None, None, stop=7, **kwargs)
+    assert out["n_resources"] == 7 and out["_state"].model.t_ == 7 * 45
 
 
 def test_hist_gradient_boosting_auto_early_stopping_is_turned_off():
