@@ -124,8 +124,10 @@ def fits_epochs_warm(estimator: Any) -> bool:
     Examples
     --------
     >>> from sklearn.neural_network import MLPClassifier
-    >>> fits_epochs_warm(MLPClassifier()), fits_epochs_warm(MLPClassifier(early_stopping=True))
-    (True, False)
+    >>> fits_epochs_warm(MLPClassifier())
+    True
+    >>> fits_epochs_warm(MLPClassifier(early_stopping=True))
+    False
     """
     from sklearn.neural_network._multilayer_perceptron import (
         BaseMultilayerPerceptron,

@@ -128,8 +128,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         get ``classes=np.unique(y)`` on the first call), and the mean test
         score over the folds is reported after each step; scikit-learn's
         MLPs (stochastic solver, no early stopping) run a step's epochs in
-        one warm-started ``fit`` instead, which saves the per-call checks. "estimators": a
-        ``warm_start`` ensemble grows its ``n_estimators`` (histogram
+        one warm-started ``fit`` instead, which saves the per-call checks.
+        "estimators": a ``warm_start`` ensemble grows its ``n_estimators`` (histogram
         gradient boosting its ``max_iter``, with ``early_stopping="auto"``
         turned off) step by step, scored after each. Steps report at the
         resource reached, and the resources grow by ``resource_factor`` from
