@@ -129,12 +129,10 @@ def fits_epochs_warm(estimator: Any) -> bool:
     >>> fits_epochs_warm(MLPClassifier(early_stopping=True))
     False
     """
-    from sklearn.neural_network._multilayer_perceptron import (
-        BaseMultilayerPerceptron,
-    )
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     return (
-        isinstance(estimator, BaseMultilayerPerceptron)
+        isinstance(estimator, MLPClassifier | MLPRegressor)
         and estimator.solver in ("sgd", "adam")
         and not estimator.early_stopping
     )
