@@ -335,7 +335,12 @@ def _new_state(
 def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes: Any):
     """Train ``state.model`` from ``state.done`` up to ``stop``."""
     model, X, y = state.model, state.X_train, state.y_train
-    if kind == "epochs" and fits_epochs_warm(model):
+    if (
+        kind == "epochs"
+        and fits_epochs_warm(model)
+        # fit learns the classes from y: a fold missing one needs partial_fit.
+        and (classes is None or len(np.unique(y)) == len(classes))
+    ):
         if stop > state.done:
             model.set_params(warm_start=True, max_iter=stop - state.done)
             with _checked(state.done > 0), warnings.catch_warnings():

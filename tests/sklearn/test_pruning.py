@@ -297,6 +297,33 @@ def test_mlp_epochs_run_in_warm_started_fits(monkeypatch):
     assert out["n_resources"] == 7 and out["_state"].model.t_ == 7 * 45
 
 
+def test_mlp_fold_missing_a_class_uses_partial_fit_with_classes():
+    """fit would learn only the fold's classes; partial_fit gets them all."""
+    idx = np.arange(N)
+    est = MLPClassifier(hidden_layer_sizes=(3,), max_iter=4, random_state=0)
+    train, test = idx[N // 3 :], idx[: N // 3]  # class 0 only in the test part
+    out = run_step(
+        None,
+        est,
+        X,
+        y,
+        kind="epochs",
+        stop=2,
+        param=None,
+        classes=np.unique(y),
+        train=train,
+        test=test,
+        parameters={},
+        scorer=check_scoring(est),
+        fit_params={},
+        score_params={},
+        return_train_score=False,
+        error_score="raise",
+    )
+    assert out["_state"].model.classes_.tolist() == [0, 1, 2]
+    assert np.isfinite(out["test_scores"])
+
+
 def test_hist_gradient_boosting_auto_early_stopping_is_turned_off():
     est = HistGradientBoostingClassifier(max_iter=4, early_stopping="auto")
     idx = np.arange(N)
