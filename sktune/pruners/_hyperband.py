@@ -142,6 +142,28 @@ class HyperbandPruner(BasePruner):
         )
         self._states: PerStudy[_BracketRungValues] = PerStudy(_BracketRungValues)
 
+    def rung_ends(self, max_step: int) -> tuple[int, int]:
+        """``(first, factor)``: every rung of every bracket ends at a step
+        ``first * factor ** k`` (bracket ``b``'s first rung at ``k = b``), and
+        the pruner decides only there.
+
+        Parameters
+        ----------
+        max_step : int
+            Last step of a complete trial (it does not move the rungs).
+
+        Returns
+        -------
+        tuple of int
+
+        Examples
+        --------
+        >>> from sktune.pruners import HyperbandPruner
+        >>> HyperbandPruner().rung_ends(30)
+        (1, 3)
+        """
+        return self._min_resource, self._reduction_factor
+
     def _schedule(self, state: RungValues) -> dict[str, Any] | None:
         """Resolve (once per study) the resources and the brackets."""
         if "cumulative" in state.resolved:

@@ -226,6 +226,35 @@ class SuccessiveHalvingPruner(BasePruner):
         )
         self._states: PerStudy[RungValues] = PerStudy(RungValues)
 
+    def rung_ends(self, max_step: int) -> tuple[int, int]:
+        """``(first, factor)``: rung ``k`` ends at step ``first * factor ** k``,
+        for trials whose last step is ``max_step``; the pruner decides only
+        there. ``min_resource="auto"`` resolves to ``max(max_step // 100, 1)``.
+
+        Parameters
+        ----------
+        max_step : int
+            Last step of a complete trial.
+
+        Returns
+        -------
+        tuple of int
+
+        Examples
+        --------
+        >>> from sktune.pruners import SuccessiveHalvingPruner
+        >>> SuccessiveHalvingPruner().rung_ends(30)
+        (1, 4)
+        >>> pruner = SuccessiveHalvingPruner(min_resource=2, min_early_stopping_rate=1)
+        >>> pruner.rung_ends(30)
+        (8, 4)
+        """
+        first = self._min_resource
+        if first == "auto":
+            first = max(int(max_step) // 100, 1)
+        factor = self._reduction_factor
+        return int(first) * factor**self._min_early_stopping_rate, factor
+
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         """Whether ``trial`` lost at the rung it just completed.
 

@@ -192,13 +192,13 @@ def resource_schedule(
 
 
 def pruner_rungs(pruner: Any, max_resources: int) -> tuple[int, int] | None:
-    """``(end of the first rung, reduction factor)`` of a rung pruner
-    (successive halving, Hyperband), None for any other pruner.
+    """``(end of the first rung, reduction factor)`` of a rung pruner, None
+    for any other pruner.
 
-    Rung ``k`` of such a pruner ends at ``first * factor ** k`` steps; it
-    decides only there. A successive halving ``min_resource="auto"`` is what
-    the pruner will resolve it to: ``max(last step // 100, 1)``, the last step
-    of a complete trial being ``max_resources``.
+    A rung pruner (:class:`~sktune.pruners.SuccessiveHalvingPruner`,
+    :class:`~sktune.pruners.HyperbandPruner`, or any pruner with a
+    ``rung_ends(max_step)`` method) decides only at steps ``first * factor **
+    k``; ``max_resources`` is the last step of a complete trial.
 
     Examples
     --------
@@ -210,20 +210,11 @@ def pruner_rungs(pruner: Any, max_resources: int) -> tuple[int, int] | None:
     >>> pruner_rungs(MedianPruner(), 10) is None
     True
     """
-    from sktune.pruners import HyperbandPruner, SuccessiveHalvingPruner
-
-    # The pruners keep their (validated) parameters in private attributes.
-    if isinstance(pruner, SuccessiveHalvingPruner):
-        first = pruner._min_resource
-        if first == "auto":
-            first = max(max_resources // 100, 1)
-        factor = pruner._reduction_factor
-        return int(first) * factor**pruner._min_early_stopping_rate, factor
-    if isinstance(pruner, HyperbandPruner):
-        # Bracket b's first rung ends at min_resource * factor**b: every rung
-        # end of every bracket is one of min_resource * factor**k.
-        return pruner._min_resource, pruner._reduction_factor
-    return None
+    rung_ends = getattr(pruner, "rung_ends", None)
+    if rung_ends is None:
+        return None
+    first, factor = rung_ends(max_resources)
+    return int(first), int(factor)
 
 
 @dataclass

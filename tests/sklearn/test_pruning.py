@@ -458,6 +458,15 @@ def test_auto_schedule_reports_at_the_rungs_of_rung_pruners(pruner, max_iter, ex
         assert trial.state != TrialState.COMPLETE or steps[-1] == max_iter
 
 
+def test_any_pruner_with_rung_ends_gets_steps_at_its_rungs():
+    class RungThreshold(ThresholdPruner):
+        def rung_ends(self, max_step):
+            return 2, 3
+
+    plan = EpochsPlan(pruner=RungThreshold(lower=0.0))
+    assert plan.schedule(EpochClassifier(max_iter=20)) == [2, 6, 18, 20]
+
+
 def test_auto_schedule_doubles_for_other_pruners_and_keeps_min_resources():
     # MedianPruner may decide at any step: the resource doubles.
     plan = EpochsPlan(pruner=MedianPruner())
