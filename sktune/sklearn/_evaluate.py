@@ -314,6 +314,8 @@ def evaluate_candidate(
         reported = plan.report(context, outs, batch[-1])
         if reported is not None:
             trial.report(reported[1], step=reported[0])
-            if trial.should_prune():
+            # After the last unit the candidate is fully trained: pruning it
+            # would save nothing and hide its score, so it completes.
+            if i < len(batches) - 1 and trial.should_prune():
                 return outs, True
     return outs, False

@@ -549,6 +549,29 @@ class _FirstStepPruner(BasePruner):
         return trial.number > 0
 
 
+class _LastStepPruner(BasePruner):
+    """Prunes every trial that reports step ``last`` (and only then)."""
+
+    def __init__(self, last):
+        self.last = last
+
+    def prune(self, study, trial):
+        return max(trial.intermediate_values) >= self.last
+
+
+@pytest.mark.parametrize("resource, last", [("epochs", 4), ("folds", 2)])
+def test_a_candidate_at_its_last_step_completes(resource, last):
+    search = _search(
+        EpochClassifier(max_iter=4),
+        pruner=_LastStepPruner(last),
+        resource=resource,
+        error_score="raise",
+    ).fit(X, y)
+    assert set(search.cv_results_["state"]) == {"COMPLETE"}
+    assert all(last in t.intermediate_values for t in search.study_.trials)
+    assert search.best_params_["rate"] == max(RATES)
+
+
 def test_multimetric_reports_the_refit_metric():
     search = TPESearchCV(
         EpochClassifier(max_iter=4),
