@@ -235,6 +235,9 @@ class FoldState:
         Resource reached so far.
     fit_time : float
         Seconds spent fitting, over every step so far.
+    warm_epochs : bool or None
+        For "epochs": whether the steps are warm-started fits (set on the
+        first step).
     """
 
     model: Any
@@ -246,6 +249,7 @@ class FoldState:
     score_params: dict[str, Any]
     done: int = 0
     fit_time: float = 0.0
+    warm_epochs: bool | None = None
 
 
 def _split_fit_params(
@@ -326,24 +330,13 @@ def _new_state(
 def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes: Any):
     """Train ``state.model`` from ``state.done`` up to ``stop``."""
     model, X, y = state.model, state.X_train, state.y_train
-    if (
-        kind == "epochs"
-        and fits_epochs_warm(model)
-        # fit learns the classes from y: a fold missing one needs partial_fit.
-        and (classes is None or len(np.unique(y)) == len(classes))
-    ):
-        if stop > state.done:
-            model.set_params(warm_start=True, max_iter=stop - state.done)
-            with _checked(state.done > 0), warnings.catch_warnings():
-                # A step is not meant to converge.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                if y is None:
-                    model.fit(X, **state.fit_params)
-                else:
-                    model.fit(X, y, **state.fit_params)
-            state.done = stop
-        return
-    if kind == "epochs":
+    if kind == "epochs" and state.warm_epochs is None:
+        # Decided once per fold. fit learns the classes from y: a fold
+        # missing one needs partial_fit with ``classes``.
+        state.warm_epochs = fits_epochs_warm(model) and (
+            classes is None or len(np.unique(y)) == len(classes)
+        )
+    if kind == "epochs" and not state.warm_epochs:
         while state.done < stop:
             kwargs = dict(state.fit_params)
             first = state.done == 0
@@ -352,18 +345,30 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
             # The first epoch checked the data and the parameters; later ones
             # skip those checks (the same arrays, the same parameters).
             with _checked(not first):
-                if y is None:
-                    model.partial_fit(X, **kwargs)
-                else:
-                    model.partial_fit(X, y, **kwargs)
+                _call(model.partial_fit, X, y, kwargs)
             state.done += 1
         return
-    model.set_params(**{"warm_start": True, param: stop})
-    if y is None:
-        model.fit(X, **state.fit_params)
+    if stop <= state.done:
+        return
+    if kind == "epochs":
+        # An MLP's fit with warm_start runs max_iter more epochs.
+        model.set_params(warm_start=True, max_iter=stop - state.done)
+        with _checked(state.done > 0), warnings.catch_warnings():
+            # A step is not meant to converge.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _call(model.fit, X, y, state.fit_params)
     else:
-        model.fit(X, y, **state.fit_params)
+        model.set_params(**{"warm_start": True, param: stop})
+        _call(model.fit, X, y, state.fit_params)
     state.done = stop
+
+
+def _call(method: Any, X: Any, y: Any, kwargs: dict[str, Any]) -> None:
+    """``method(X, **kwargs)``, with ``y`` after ``X`` unless it is None."""
+    if y is None:
+        method(X, **kwargs)
+    else:
+        method(X, y, **kwargs)
 
 
 def _checked(skip: bool) -> Any:

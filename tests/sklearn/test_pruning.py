@@ -221,21 +221,36 @@ def test_estimators_grow_with_warm_start_and_refit_is_full():
     assert search.best_estimator_.warm_start is False
 
 
-def test_warm_start_steps_build_only_the_new_members():
-    est = GrowingClassifier(n_estimators=32)
-    idx = np.arange(N)
-    kwargs = dict(
-        kind="estimators",
-        param="n_estimators",
+def _step_kwargs(est, n, **kwargs):
+    """Keyword arguments of ``run_step`` for ``est`` on ``n`` rows: even rows
+    train, odd rows test, unless ``kwargs`` say otherwise."""
+    idx = np.arange(n)
+    out = dict(
+        kind="epochs",
+        param=None,
         classes=None,
         train=idx[::2],
         test=idx[1::2],
-        parameters={"rate": 1.0},
+        parameters={},
         scorer=check_scoring(est),
         fit_params={},
         score_params={},
-        return_train_score=True,
+        return_train_score=False,
         error_score="raise",
+    )
+    out.update(kwargs)
+    return out
+
+
+def test_warm_start_steps_build_only_the_new_members():
+    est = GrowingClassifier(n_estimators=32)
+    kwargs = _step_kwargs(
+        est,
+        N,
+        kind="estimators",
+        param="n_estimators",
+        parameters={"rate": 1.0},
+        return_train_score=True,
     )
     out = run_step(None, est, X, y, stop=4, **kwargs)
     state = out.pop("_state")
@@ -278,20 +293,7 @@ def test_mlp_epochs_run_in_warm_started_fits(monkeypatch):
     assert best.max_iter == 9 and best.warm_start is False
     # Folds: the epochs of successive steps add up (t_ counts the samples
     # seen; n_iter_ restarts at each fit).
-    idx = np.arange(90)
-    kwargs = dict(
-        kind="epochs",
-        param=None,
-        classes=np.array([0, 1]),
-        train=idx[::2],
-        test=idx[1::2],
-        parameters={},
-        scorer=check_scoring(est),
-        fit_params={},
-        score_params={},
-        return_train_score=False,
-        error_score="raise",
-    )
+    kwargs = _step_kwargs(est, 90, classes=np.array([0, 1]))
     out = run_step(None, est, Xm, ym, stop=2, **kwargs)
     out = run_step(out["_state"], None, None, None, stop=7, **kwargs)
     assert out["n_resources"] == 7 and out["_state"].model.t_ == 7 * 45
@@ -302,49 +304,16 @@ def test_mlp_fold_missing_a_class_uses_partial_fit_with_classes():
     idx = np.arange(N)
     est = MLPClassifier(hidden_layer_sizes=(3,), max_iter=4, random_state=0)
     train, test = idx[N // 3 :], idx[: N // 3]  # class 0 only in the test part
-    out = run_step(
-        None,
-        est,
-        X,
-        y,
-        kind="epochs",
-        stop=2,
-        param=None,
-        classes=np.unique(y),
-        train=train,
-        test=test,
-        parameters={},
-        scorer=check_scoring(est),
-        fit_params={},
-        score_params={},
-        return_train_score=False,
-        error_score="raise",
-    )
+    kwargs = _step_kwargs(est, N, classes=np.unique(y), train=train, test=test)
+    out = run_step(None, est, X, y, stop=2, **kwargs)
     assert out["_state"].model.classes_.tolist() == [0, 1, 2]
     assert np.isfinite(out["test_scores"])
 
 
 def test_hist_gradient_boosting_auto_early_stopping_is_turned_off():
     est = HistGradientBoostingClassifier(max_iter=4, early_stopping="auto")
-    idx = np.arange(N)
-    out = run_step(
-        None,
-        est,
-        X,
-        y,
-        kind="estimators",
-        stop=2,
-        param="max_iter",
-        classes=None,
-        train=idx[::2],
-        test=idx[1::2],
-        parameters={},
-        scorer=check_scoring(est),
-        fit_params={},
-        score_params={},
-        return_train_score=False,
-        error_score="raise",
-    )
+    kwargs = _step_kwargs(est, N, kind="estimators", param="max_iter")
+    out = run_step(None, est, X, y, stop=2, **kwargs)
     model = out["_state"].model
     assert model.early_stopping is False and model.n_iter_ == 2
 
