@@ -50,7 +50,7 @@ def log_interval_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     mass = ndtr(b) - ndtr(a)
     out = np.log(np.maximum(mass, _TINY))
     small = mass < 1e-6
-    if np.any(small):
+    if small.any():
         upper = a > 0
         lo = np.where(upper, -b, a)
         hi = np.where(upper, -a, b)
@@ -188,9 +188,9 @@ def truncnorm_sample(
     >>> bool(x.min() >= 0.0 and x.max() <= 1.0)
     True
     """
-    mu, sigma = np.broadcast_arrays(
-        np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
-    )
+    mu, sigma = np.asarray(mu, dtype=float), np.asarray(sigma, dtype=float)
+    if mu.shape != sigma.shape:
+        mu, sigma = np.broadcast_arrays(mu, sigma)
     a = (low - mu) / sigma
     b = (high - mu) / sigma
     # Mirror intervals in the upper tail so that log_ndtr stays accurate.
@@ -204,4 +204,4 @@ def truncnorm_sample(
     log_u = log_hi + np.log(ratio + v * (1.0 - ratio))
     z = ndtri_exp(np.minimum(log_u, 0.0))
     z = np.where(upper, -z, z)
-    return np.clip(mu + sigma * z, low, high)
+    return np.minimum(np.maximum(mu + sigma * z, low), high)

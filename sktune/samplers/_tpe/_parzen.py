@@ -18,6 +18,7 @@ A uniform prior component (weight ``prior_weight``) matches every signature.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -103,6 +104,32 @@ def _max_cell_width(spec: DimSpec) -> float:
     return (math.log(spec.low + 0.5) - lo) / span
 
 
+class _SpecArrays:
+    """Arrays derived from a tuple of DimSpecs (cached: specs rarely change)."""
+
+    def __init__(self, specs: tuple[DimSpec, ...]) -> None:
+        self.kinds = np.array([spec.kind for spec in specs], dtype=int)
+        self.n_cells = np.array([max(spec.n, 1) for spec in specs], dtype=float)
+        self.floor = np.where(self.kinds == CONTINUOUS, 0.0, 0.5 / self.n_cells)
+        self.numeric_mask = self.kinds != CATEGORICAL
+        self.categorical_mask = ~self.numeric_mask
+        self.numeric = [j for j, spec in enumerate(specs) if spec.kind != CATEGORICAL]
+        self.log_int = [j for j, spec in enumerate(specs) if spec.kind == LOG_INT]
+        self.uni_const = np.array(
+            [
+                0.0 if sp.kind in (CONTINUOUS, LOG_INT) else -math.log(sp.n)
+                for sp in specs
+            ]
+        )
+        for arr in (self.kinds, self.n_cells, self.floor, self.uni_const):
+            arr.flags.writeable = False
+
+
+@functools.lru_cache(maxsize=128)
+def _spec_arrays(specs: tuple[DimSpec, ...]) -> _SpecArrays:
+    return _SpecArrays(specs)
+
+
 def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     """``out[:] = a @ b.T`` in column blocks (see ``_MATMUL_BLOCK``)."""
     step = max(1, _MATMUL_BLOCK // max(1, a.shape[0] * a.shape[1]))
@@ -128,17 +155,19 @@ def _neighbour_widths(x: np.ndarray, factor: float, endpoints: bool) -> np.ndarr
     # Sorting along contiguous rows is fast.
     x = np.ascontiguousarray(x)
     order = np.argsort(x, axis=1, kind="stable")
+    # Plain fancy indexing: take/put_along_axis cost more on these small arrays.
+    row = np.arange(n_rows)[:, None]
     ends = np.empty((n_rows, n + 2))
     ends[:, 0], ends[:, -1] = 0.0, 1.0
-    ends[:, 1:-1] = np.take_along_axis(x, order, axis=1)
-    gaps = np.diff(ends, axis=1)
+    ends[:, 1:-1] = x[row, order]
+    gaps = ends[:, 1:] - ends[:, :-1]
     if not endpoints and n > 1:
         gaps[:, 0], gaps[:, -1] = gaps[:, 1], gaps[:, -2]
     width = np.maximum(
         np.maximum(gaps[:, :-1], gaps[:, 1:]) * factor, 1.0 / min(100.0, n + 2.0)
     )
     out = np.empty_like(width)
-    np.put_along_axis(out, order, width, axis=1)
+    out[row, order] = width
     return out
 
 
@@ -181,21 +210,25 @@ def bandwidths(
         NaN for categorical dimensions.
     """
     n_comp, n_d = mu.shape
-    kinds = np.array([spec.kind for spec in specs], dtype=int)
-    n_cells = np.array([max(spec.n, 1) for spec in specs], dtype=float)
+    arrays = _spec_arrays(tuple(specs))
     d = max(1, n_dims if n_dims is not None else len(specs))
     counts = present.sum(axis=0)
-    floor = np.where(kinds == CONTINUOUS, 0.0, 0.5 / n_cells)
-    floor = np.maximum(floor, min_bandwidth)
+    floor = arrays.floor
+    if min_bandwidth > 0.0:
+        floor = np.maximum(floor, min_bandwidth)
     if rule == "neighbour":
         h = np.ones((n_comp, n_d))
-        numeric = kinds != CATEGORICAL
+        numeric = arrays.numeric_mask
         # Dimensions every component has are done in one call; the others
         # (conditional) one at a time, on the components that have them.
-        full = np.flatnonzero(numeric & (counts == n_comp))
-        if len(full):
+        if present.all():
+            full, partial = arrays.numeric, []
+        else:
+            full = np.flatnonzero(numeric & (counts == n_comp))
+            partial = np.flatnonzero(numeric & (counts > 0) & (counts < n_comp))
+        if len(full) and n_comp:
             h[:, full] = _neighbour_widths(mu[:, full].T, factor, endpoints).T
-        for j in np.flatnonzero(numeric & (counts > 0) & (counts < n_comp)):
+        for j in partial:
             rows = np.flatnonzero(present[:, j])
             h[rows, j] = _neighbour_widths(mu[rows, j][None, :], factor, endpoints)[0]
     else:
@@ -212,8 +245,8 @@ def bandwidths(
         per_dim = factor * std * np.maximum(counts, 1) ** (-1.0 / (d + 4))
         per_dim = np.where(counts == 0, 1.0, per_dim)
         h = np.broadcast_to(per_dim, (n_comp, n_d)).copy()
-    h = np.clip(np.maximum(h, floor[None, :]), None, 1.0)
-    h[:, kinds == CATEGORICAL] = np.nan
+    h = np.minimum(np.maximum(h, floor[None, :]), 1.0)
+    h[:, arrays.categorical_mask] = np.nan
     return h
 
 
@@ -280,13 +313,18 @@ class ParzenEstimator:
             sigma = np.broadcast_to(sigma, mu.shape)
         self.sigma = np.where(np.isnan(sigma), 1.0, sigma)
         sigma = self.sigma
-        self.cat_smoothing = np.broadcast_to(
-            np.asarray(cat_smoothing, dtype=float), (len(specs),)
-        )
+        self.cat_smoothing = np.empty(len(specs))
+        self.cat_smoothing[:] = cat_smoothing
         self.log_eps = math.log(eps)
-        w = np.append(np.asarray(weights, dtype=float), prior_weight)
-        with np.errstate(divide="ignore"):
-            self.log_w = np.log(w / w.sum())
+        w = np.empty(mu.shape[0] + 1)
+        w[:-1] = weights
+        w[-1] = prior_weight
+        w /= w.sum()
+        if w.all():
+            self.log_w = np.log(w)
+        else:
+            with np.errstate(divide="ignore"):
+                self.log_w = np.log(w)
         self.all_present = bool(present.all())
         n = mu.shape[0]
         pf = present.astype(float)
@@ -307,37 +345,40 @@ class ParzenEstimator:
         self._gauss, self._table, self._exact = gauss, table, exact
         self._exact_groups: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # Log-density of the uniform prior per dimension (LOG_INT: per cell).
-        self._uni_const = np.array(
-            [
-                0.0 if sp.kind in (CONTINUOUS, LOG_INT) else -math.log(sp.n)
-                for sp in specs
-            ]
-        )
-        self._log_int = [j for j, sp in enumerate(specs) if sp.kind == LOG_INT]
-        numeric = [j for j in range(len(specs)) if specs[j].kind != CATEGORICAL]
+        arrays = _spec_arrays(tuple(specs))
+        self._uni_const = arrays.uni_const
+        self._log_int = arrays.log_int
+        numeric = self._numeric = arrays.numeric
         self._log_norm = np.zeros(mu.shape)
         if numeric and n:
             m, s = self.mu[:, numeric], sigma[:, numeric]
             a, b = -m / s, (1.0 - m) / s
-            # Kernels more than 8.5 sigma inside both bounds lose < 1e-16 of
-            # their mass to truncation: log-normaliser 0, no CDF needed.
-            near = (a > -8.5) | (b < 8.5)
-            sub = np.zeros(m.shape)
-            sub[near] = log_interval_mass(a[near], b[near])
-            self._log_norm[:, numeric] = sub
+            if m.size <= 256:  # few kernels: masking costs more than it saves
+                log_norm = log_interval_mass(a, b)
+            else:
+                # Kernels more than 8.5 sigma inside both bounds lose < 1e-16
+                # of their mass to truncation: log-normaliser 0, no CDF needed
+                # (the CDF difference would round to exactly 1 anyway).
+                near = (a > -8.5) | (b < 8.5)
+                log_norm = np.zeros(m.shape)
+                log_norm[near] = log_interval_mass(a[near], b[near])
+            self._log_norm[:, numeric] = log_norm
         blocks = []
         if gauss:
-            g = np.array(gauss)
-            m, s = self.mu[:, g], sigma[:, g]
-            p = pf[:, g]
+            if gauss == numeric and n:
+                p = pf[:, numeric]
+            else:
+                g = np.array(gauss)
+                m, s, log_norm = self.mu[:, g], sigma[:, g], self._log_norm[:, g]
+                p = pf[:, g]
             inv = 1.0 / s**2
             const = -0.5 * m * m * inv - np.log(s) - _LOG_SQRT_2PI
-            const = const - self._log_norm[:, g]
+            const = const - log_norm
             blocks += [-0.5 * p * inv, p * m * inv, p * const, p]
         for j in table:
             blocks.append(self._table_block(j) * pf[:, j : j + 1])
         self._h_core = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
-        self._h_pres = np.concatenate([1.0 - pf, pf], axis=1)
+        self._pf = pf
         for j in exact:
             # Grid components sit at cell centres and share few bandwidths:
             # cell masses are computed once per distinct (centre, bandwidth).
@@ -348,8 +389,12 @@ class ParzenEstimator:
     def _table_block(self, j: int) -> np.ndarray:
         """Log-probability of every choice of a categorical under each component."""
         b, k = float(self.cat_smoothing[j]), self.specs[j].n
-        same = self.mu[:, j][:, None] == np.arange(k)[None, :]
-        return np.where(same, math.log(1.0 - b + b / k), math.log(b / k))
+        out = np.full((self.mu.shape[0], k), math.log(b / k))
+        # A present component's centre is a choice index; absent ones (0.5)
+        # match no choice.
+        rows = np.flatnonzero(self.present[:, j])
+        out[rows, self.mu[rows, j].astype(np.intp)] = math.log(1.0 - b + b / k)
+        return out
 
     @property
     def n_components(self) -> int:
@@ -378,7 +423,8 @@ class ParzenEstimator:
         n_c, n_dims = x.shape
         xz = np.where(xp, x, 0.0)
         pf = xp.astype(float)
-        uni = np.broadcast_to(self._uni_const, (n_c, n_dims)).copy()
+        uni = np.empty((n_c, n_dims))
+        uni[:] = self._uni_const
         for j in self._log_int:
             uni[:, j] = self._uniform_log(j, np.where(xp[:, j], x[:, j], 0.5))
         uni *= pf
@@ -392,7 +438,7 @@ class ParzenEstimator:
                 feats += [pg * xg * xg, pg * xg, pg, uni[:, g]]
             for j in self._table:
                 spec = self.specs[j]
-                idx = np.clip(xz[:, j], 0, spec.n - 1).astype(np.intp)
+                idx = np.minimum(np.maximum(xz[:, j], 0), spec.n - 1).astype(np.intp)
                 onehot = np.zeros((n_c, spec.n))
                 onehot[np.arange(n_c), idx] = pf[:, j]
                 feats.append(onehot)
@@ -405,13 +451,13 @@ class ParzenEstimator:
                 acc += self._exact_term(j, x[:, j], xp[:, j])
             if partial:
                 if not self.all_present:
-                    n_d = self.present.shape[1]
-                    acc += _matmul(pf * (self.log_eps + uni), self._h_pres[:, :n_d])
+                    acc += _matmul(pf * (self.log_eps + uni), 1.0 - self._pf)
             elif not (self.all_present and xp.all()):
                 f_pres = np.concatenate(
                     [pf * (self.log_eps + uni), (1.0 - pf) * self.log_eps], axis=1
                 )
-                acc += _matmul(f_pres, self._h_pres)
+                h_pres = np.concatenate([1.0 - self._pf, self._pf], axis=1)
+                acc += _matmul(f_pres, h_pres)
         out += self.log_w[None, :]
         return out
 
@@ -489,8 +535,9 @@ class ParzenEstimator:
             logp = self._joint(fixed[None, :], fixed_present[None, :], partial=True)[0]
         else:
             logp = self.log_w
-        if require is not None:
-            has = np.append(self.present[:, require], True)
+        if require is not None and not self.all_present:
+            has = np.ones(self.n_components + 1, dtype=bool)
+            has[:-1] = self.present[:, require]
             logp = np.where(has, logp, -np.inf)
         cum = np.cumsum(np.exp(logp - logp.max()))
         comp = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
@@ -498,7 +545,9 @@ class ParzenEstimator:
         from_prior = comp == self.n_components
         free = ~fixed_present
         pres = np.zeros((n, n_dims), dtype=bool)
-        if self.n_components:
+        if self.all_present:
+            pres[~from_prior] = True
+        elif self.n_components:
             pres[~from_prior] = self.present[comp[~from_prior]]
         if from_prior.any():
             if signatures is None or len(signatures) == 0:
@@ -506,21 +555,26 @@ class ParzenEstimator:
             else:
                 if require is not None and signatures[:, require].any():
                     signatures = signatures[signatures[:, require]]
-                pick = rng.integers(len(signatures), size=int(from_prior.sum()))
-                pres[from_prior] = signatures[pick]
+                if len(signatures) == 1:  # (draws nothing from rng either)
+                    pres[from_prior] = signatures[0]
+                else:
+                    pick = rng.integers(len(signatures), size=int(from_prior.sum()))
+                    pres[from_prior] = signatures[pick]
         if require is not None:
             pres[:, require] = True
         pres &= free[None, :]
         x = np.full((n, n_dims), np.nan)
         safe = np.minimum(comp, max(self.n_components - 1, 0))
-        num = [j for j in np.flatnonzero(free) if self.specs[j].kind != CATEGORICAL]
-        cat = [j for j in np.flatnonzero(free) if self.specs[j].kind == CATEGORICAL]
+        num = [j for j in self._numeric if free[j]]
+        cat = [j for j in self._table if free[j]]
+        if self.n_components:
+            mu_s, pres_s = self.mu[safe], self.present[safe]
         if num:
             vals = rng.random((n, len(num)))
             if self.n_components:
-                ok = ~from_prior[:, None] & self.present[safe][:, num]
+                ok = ~from_prior[:, None] & pres_s[:, num]
                 drawn = truncnorm_sample(
-                    rng, self.mu[safe][:, num], self.sigma[safe][:, num], 0.0, 1.0
+                    rng, mu_s[:, num], self.sigma[safe][:, num], 0.0, 1.0
                 )
                 vals = np.where(ok, drawn, vals)
             for i, j in enumerate(num):
@@ -532,8 +586,8 @@ class ParzenEstimator:
             vals = np.floor(rng.random((n, len(cat))) * k[None, :])
             if self.n_components:
                 keep = rng.random((n, len(cat))) >= self.cat_smoothing[cat][None, :]
-                use_own = keep & ~from_prior[:, None] & self.present[safe][:, cat]
-                vals = np.where(use_own, self.mu[safe][:, cat], vals)
+                use_own = keep & ~from_prior[:, None] & pres_s[:, cat]
+                vals = np.where(use_own, mu_s[:, cat], vals)
             x[:, cat] = vals
         x[~pres] = np.nan
         x[:, fixed_present] = fixed[fixed_present]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
@@ -15,7 +16,12 @@ from sktune._validation import check_int, check_real, param_error
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
 from sktune.samplers._tpe._history import History, decode
-from sktune.samplers._tpe._parzen import ParzenEstimator, bandwidths, snap
+from sktune.samplers._tpe._parzen import (
+    ParzenEstimator,
+    _spec_arrays,
+    bandwidths,
+    snap,
+)
 
 if TYPE_CHECKING:
     from sktune.study._study import Study
@@ -58,6 +64,13 @@ def default_weights(n: int) -> np.ndarray:
         return np.ones(n)
     ramp = np.linspace(1.0 / n, 1.0, num=n - 25)
     return np.concatenate([ramp, np.ones(25)])
+
+
+@functools.lru_cache(maxsize=256)
+def _default_weights_cached(n: int) -> np.ndarray:
+    w = default_weights(n)
+    w.flags.writeable = False
+    return w
 
 
 def _auto_startup(budget: int | None) -> int:
@@ -458,15 +471,24 @@ class TPESampler(BaseSampler):
         specs: list,
         structural: np.ndarray | None = None,
     ) -> ParzenEstimator:
-        weights_fn = self.weights or default_weights
-        w = np.asarray(weights_fn(len(rows)), dtype=float)
-        if w.shape != (len(rows),) or np.any(w < 0) or not np.all(np.isfinite(w)):
+        if self.weights is None:
+            w = _default_weights_cached(len(rows))
+        else:
+            w = np.asarray(self.weights(len(rows)), dtype=float)
+        if self.weights is not None and (
+            w.shape != (len(rows),) or np.any(w < 0) or not np.all(np.isfinite(w))
+        ):
             raise ValueError(
                 f"The 'weights' callable of TPESampler must return {len(rows)} "
                 f"finite non-negative weights. Got {w!r} instead."
             )
         mu, pres = x[rows], present[rows]
-        d = max(1, int(pres.sum(axis=1).max())) if len(rows) else 1
+        if not len(rows):
+            d = 1
+        elif pres.all():
+            d = max(1, pres.shape[1])
+        else:
+            d = max(1, int(pres.sum(axis=1).max()))
         sigma = bandwidths(
             mu,
             pres,
@@ -500,8 +522,7 @@ class TPESampler(BaseSampler):
         """
         if self._cat_smoothing is not None:
             return np.full(len(specs), float(self._cat_smoothing))
-        k = np.array([max(spec.n, 1) for spec in specs], dtype=float)
-        kw = k * self.prior_weight
+        kw = _spec_arrays(tuple(specs)).n_cells * self.prior_weight
         b = kw / (n + 1.0 + kw)
         if self._branch_smoothing and structural is not None:
             b = np.where(structural, np.maximum(b, self._branch_smoothing), b)
