@@ -212,7 +212,8 @@ def bandwidths(
     n_comp, n_d = mu.shape
     arrays = _spec_arrays(tuple(specs))
     d = max(1, n_dims if n_dims is not None else len(specs))
-    counts = present.sum(axis=0)
+    all_present = bool(present.all())
+    counts = np.full(n_d, n_comp) if all_present else present.sum(axis=0)
     floor = arrays.floor
     if min_bandwidth > 0.0:
         floor = np.maximum(floor, min_bandwidth)
@@ -221,7 +222,7 @@ def bandwidths(
         numeric = arrays.numeric_mask
         # Dimensions every component has are done in one call; the others
         # (conditional) one at a time, on the components that have them.
-        if present.all():
+        if all_present:
             full, partial = arrays.numeric, []
         else:
             full = np.flatnonzero(numeric & (counts == n_comp))
@@ -306,7 +307,10 @@ class ParzenEstimator:
         eps: float,
     ) -> None:
         self.present = present
-        self.mu = np.where(present, mu, 0.5)
+        all_present = self.all_present = bool(present.all())
+        # (A multiplication by a presence flag of 1.0 is exact, so with every
+        # dimension present those products are skipped.)
+        self.mu = mu if all_present else np.where(present, mu, 0.5)
         self.specs = specs
         sigma = np.asarray(sigma, dtype=float)
         if sigma.ndim == 1:
@@ -325,7 +329,6 @@ class ParzenEstimator:
         else:
             with np.errstate(divide="ignore"):
                 self.log_w = np.log(w)
-        self.all_present = bool(present.all())
         n = mu.shape[0]
         pf = present.astype(float)
         # Dimensions by how their kernel is evaluated: Gaussian terms in the
@@ -374,9 +377,13 @@ class ParzenEstimator:
             inv = 1.0 / s**2
             const = -0.5 * m * m * inv - np.log(s) - _LOG_SQRT_2PI
             const = const - log_norm
-            blocks += [-0.5 * p * inv, p * m * inv, p * const, p]
+            if all_present:
+                blocks += [-0.5 * inv, m * inv, const, p]
+            else:
+                blocks += [-0.5 * p * inv, p * m * inv, p * const, p]
         for j in table:
-            blocks.append(self._table_block(j) * pf[:, j : j + 1])
+            block = self._table_block(j)
+            blocks.append(block if all_present else block * pf[:, j : j + 1])
         self._h_core = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
         self._pf = pf
         for j in exact:
@@ -421,26 +428,35 @@ class ParzenEstimator:
         rather than absent, and contribute nothing.
         """
         n_c, n_dims = x.shape
-        xz = np.where(xp, x, 0.0)
+        # With every dimension present (the usual case) the presence products
+        # are multiplications by 1.0, which are exact and skipped.
+        all_x = bool(xp.all())
+        xz = x if all_x else np.where(xp, x, 0.0)
         pf = xp.astype(float)
         uni = np.empty((n_c, n_dims))
         uni[:] = self._uni_const
         for j in self._log_int:
-            uni[:, j] = self._uniform_log(j, np.where(xp[:, j], x[:, j], 0.5))
-        uni *= pf
+            uni[:, j] = self._uniform_log(
+                j, x[:, j] if all_x else np.where(xp[:, j], x[:, j], 0.5)
+            )
+        if not all_x:
+            uni *= pf
         out = np.empty((n_c, self.n_components + 1))
         out[:, -1] = uni.sum(axis=1)
         if self.n_components:
             feats = []
             if self._gauss:
-                g = np.array(self._gauss)
+                g = self._gauss
                 xg, pg = xz[:, g], pf[:, g]
-                feats += [pg * xg * xg, pg * xg, pg, uni[:, g]]
+                if all_x:
+                    feats += [xg * xg, xg, pg, uni[:, g]]
+                else:
+                    feats += [pg * xg * xg, pg * xg, pg, uni[:, g]]
             for j in self._table:
                 spec = self.specs[j]
                 idx = np.minimum(np.maximum(xz[:, j], 0), spec.n - 1).astype(np.intp)
                 onehot = np.zeros((n_c, spec.n))
-                onehot[np.arange(n_c), idx] = pf[:, j]
+                onehot[np.arange(n_c), idx] = 1.0 if all_x else pf[:, j]
                 feats.append(onehot)
             acc = out[:, :-1]
             if feats:
@@ -531,7 +547,8 @@ class ParzenEstimator:
         if fixed is None or fixed_present is None:
             fixed = np.full(n_dims, np.nan)
             fixed_present = np.zeros(n_dims, dtype=bool)
-        if fixed_present.any():
+        any_fixed = bool(fixed_present.any())
+        if any_fixed:
             logp = self._joint(fixed[None, :], fixed_present[None, :], partial=True)[0]
         else:
             logp = self.log_w
@@ -562,17 +579,22 @@ class ParzenEstimator:
                     pres[from_prior] = signatures[pick]
         if require is not None:
             pres[:, require] = True
-        pres &= free[None, :]
+        if any_fixed:
+            pres &= free[None, :]
         x = np.full((n, n_dims), np.nan)
         safe = np.minimum(comp, max(self.n_components - 1, 0))
         num = [j for j in self._numeric if free[j]]
         cat = [j for j in self._table if free[j]]
         if self.n_components:
-            mu_s, pres_s = self.mu[safe], self.present[safe]
+            mu_s = self.mu[safe]
+            # Components that have each dimension (all of them, usually).
+            use = ~from_prior[:, None]
+            if not self.all_present:
+                use = use & self.present[safe]
         if num:
             vals = rng.random((n, len(num)))
             if self.n_components:
-                ok = ~from_prior[:, None] & pres_s[:, num]
+                ok = use if self.all_present else use[:, num]
                 drawn = truncnorm_sample(
                     rng, mu_s[:, num], self.sigma[safe][:, num], 0.0, 1.0
                 )
@@ -586,10 +608,12 @@ class ParzenEstimator:
             vals = np.floor(rng.random((n, len(cat))) * k[None, :])
             if self.n_components:
                 keep = rng.random((n, len(cat))) >= self.cat_smoothing[cat][None, :]
-                use_own = keep & ~from_prior[:, None] & pres_s[:, cat]
+                use_own = keep & (use if self.all_present else use[:, cat])
                 vals = np.where(use_own, mu_s[:, cat], vals)
             x[:, cat] = vals
-        x[~pres] = np.nan
-        x[:, fixed_present] = fixed[fixed_present]
-        pres[:, fixed_present] = True
+        if not pres.all():
+            x[~pres] = np.nan
+        if any_fixed:
+            x[:, fixed_present] = fixed[fixed_present]
+            pres[:, fixed_present] = True
         return x, pres
