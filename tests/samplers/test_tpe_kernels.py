@@ -246,3 +246,47 @@ def test_narrow_kernels_on_fine_grids_use_exact_cell_masses():
     edges = np.linspace(0.0, 1.0, 201)
     ref = 0.5 * sum(np.diff(_ref(m, 0.003).cdf(edges)) for m in mu)
     np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-12)
+
+
+def test_all_present_fast_path_matches_general_path():
+    # The same mixture of a continuous, a log-int and a categorical dimension,
+    # once on its own (every dimension present: the fast path) and once with
+    # an extra dimension that no component and no point has (the general
+    # path). A dimension absent on both sides contributes a factor 1, so the
+    # densities and the bandwidths must agree.
+    rng = np.random.default_rng(0)
+    specs = [
+        DimSpec(CONTINUOUS),
+        DimSpec(LOG_INT, 100, 1, 100),
+        DimSpec(CATEGORICAL, 3),
+    ]
+    n = 12
+    mu = np.column_stack(
+        [
+            rng.random(n),
+            snap(specs[1], rng.random(n)),
+            rng.integers(3, size=n).astype(float),
+        ]
+    )
+    w = rng.random(n) + 0.5
+    pres = np.ones_like(mu, dtype=bool)
+    sigma = bandwidths(mu, pres, w, specs)
+    wide_specs = [*specs, DimSpec(CONTINUOUS)]
+    wide_mu = np.column_stack([mu, np.full(n, np.nan)])
+    wide_pres = ~np.isnan(wide_mu)
+    wide_sigma = bandwidths(wide_mu, wide_pres, w, wide_specs)
+    np.testing.assert_array_equal(wide_sigma[:, :3], sigma)
+    kw = {"prior_weight": 1.0, "cat_smoothing": 0.2, "eps": 0.05}
+    fast = ParzenEstimator(mu, pres, w, sigma, specs, **kw)
+    general = ParzenEstimator(wide_mu, wide_pres, w, wide_sigma, wide_specs, **kw)
+    assert fast.all_present and not general.all_present
+    x = np.column_stack(
+        [rng.random(30), snap(specs[1], rng.random(30)), rng.integers(3, size=30)]
+    ).astype(float)
+    wide_x = np.column_stack([x, np.full(30, np.nan)])
+    np.testing.assert_allclose(
+        general.log_pdf(wide_x, ~np.isnan(wide_x)),
+        fast.log_pdf(x, np.ones_like(x, dtype=bool)),
+        rtol=1e-12,
+        atol=1e-12,
+    )
