@@ -113,8 +113,9 @@ class _SpecArrays:
         self.floor = np.where(self.kinds == CONTINUOUS, 0.0, 0.5 / self.n_cells)
         self.numeric_mask = self.kinds != CATEGORICAL
         self.categorical_mask = ~self.numeric_mask
-        self.numeric = [j for j, spec in enumerate(specs) if spec.kind != CATEGORICAL]
-        self.log_int = [j for j, spec in enumerate(specs) if spec.kind == LOG_INT]
+        # Tuples: these are shared by every estimator built on the same specs.
+        self.numeric = tuple(j for j, sp in enumerate(specs) if sp.kind != CATEGORICAL)
+        self.log_int = tuple(j for j, sp in enumerate(specs) if sp.kind == LOG_INT)
         self.uni_const = np.array(
             [
                 0.0 if sp.kind in (CONTINUOUS, LOG_INT) else -math.log(sp.n)
@@ -223,7 +224,7 @@ def bandwidths(
         # Dimensions every component has are done in one call; the others
         # (conditional) one at a time, on the components that have them.
         if all_present:
-            full, partial = arrays.numeric, []
+            full, partial = list(arrays.numeric), []
         else:
             full = np.flatnonzero(numeric & (counts == n_comp))
             partial = np.flatnonzero(numeric & (counts > 0) & (counts < n_comp))
@@ -351,7 +352,7 @@ class ParzenEstimator:
         arrays = _spec_arrays(tuple(specs))
         self._uni_const = arrays.uni_const
         self._log_int = arrays.log_int
-        numeric = self._numeric = arrays.numeric
+        numeric = self._numeric = list(arrays.numeric)
         self._log_norm = np.zeros(mu.shape)
         if numeric and n:
             m, s = self.mu[:, numeric], sigma[:, numeric]
@@ -386,12 +387,19 @@ class ParzenEstimator:
             blocks.append(block if all_present else block * pf[:, j : j + 1])
         self._h_core = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
         self._pf = pf
+        self._h_pres: np.ndarray | None = None  # built on first need
         for j in exact:
             # Grid components sit at cell centres and share few bandwidths:
             # cell masses are computed once per distinct (centre, bandwidth).
             key = self.mu[:, j] + 1j * sigma[:, j]
             _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
             self._exact_groups[j] = (first, inverse)
+
+    def _presence_table(self) -> np.ndarray:
+        """Component features of the presence factors: ``[1 - present, present]``."""
+        if self._h_pres is None:
+            self._h_pres = np.concatenate([1.0 - self._pf, self._pf], axis=1)
+        return self._h_pres
 
     def _table_block(self, j: int) -> np.ndarray:
         """Log-probability of every choice of a categorical under each component."""
@@ -467,13 +475,15 @@ class ParzenEstimator:
                 acc += self._exact_term(j, x[:, j], xp[:, j])
             if partial:
                 if not self.all_present:
-                    acc += _matmul(pf * (self.log_eps + uni), 1.0 - self._pf)
+                    n_d = self.present.shape[1]
+                    acc += _matmul(
+                        pf * (self.log_eps + uni), self._presence_table()[:, :n_d]
+                    )
             elif not (self.all_present and xp.all()):
                 f_pres = np.concatenate(
                     [pf * (self.log_eps + uni), (1.0 - pf) * self.log_eps], axis=1
                 )
-                h_pres = np.concatenate([1.0 - self._pf, self._pf], axis=1)
-                acc += _matmul(f_pres, h_pres)
+                acc += _matmul(f_pres, self._presence_table())
         out += self.log_w[None, :]
         return out
 
