@@ -475,13 +475,11 @@ class TPESampler(BaseSampler):
             w = _default_weights_cached(len(rows))
         else:
             w = np.asarray(self.weights(len(rows)), dtype=float)
-        if self.weights is not None and (
-            w.shape != (len(rows),) or np.any(w < 0) or not np.all(np.isfinite(w))
-        ):
-            raise ValueError(
-                f"The 'weights' callable of TPESampler must return {len(rows)} "
-                f"finite non-negative weights. Got {w!r} instead."
-            )
+            if w.shape != (len(rows),) or np.any(w < 0) or not np.all(np.isfinite(w)):
+                raise ValueError(
+                    f"The 'weights' callable of TPESampler must return {len(rows)} "
+                    f"finite non-negative weights. Got {w!r} instead."
+                )
         mu, pres = x[rows], present[rows]
         if not len(rows):
             d = 1
