@@ -17,7 +17,9 @@ splits (n_iter=60), we run:
 * TPESearchCV with MedianPruner, SuccessiveHalvingPruner and HyperbandPruner
   (the pruners' defaults; ``resource="auto"`` picks epochs or estimators and
   the default schedule of TPESearchCV: rung ends for successive halving and
-  Hyperband, doubling resources for the median pruner);
+  Hyperband, doubling resources for the median pruner), and with
+  SuccessiveHalvingPruner(reduction_factor=3) and (reduction_factor=2)
+  (gentler: Optuna's default for successive halving, kept by sktune, is 4);
 * Optuna's OptunaSearchCV(enable_pruning=True) (partial_fit only, so not on
   the ensembles), with Optuna's TPE and MedianPruner.
 
@@ -231,6 +233,17 @@ def _methods() -> dict[str, tuple[Callable[..., Any], Any]]:
             SuccessiveHalvingPruner,
         ),
         "TPESearchCV + HyperbandPruner": (_sktune_run, HyperbandPruner),
+        # Gentler successive halving: a third (Hyperband's default factor) or
+        # a half of a rung's trials go on, not a quarter, so more candidates
+        # reach the full resource.
+        "TPESearchCV + SuccessiveHalvingPruner(reduction_factor=3)": (
+            _sktune_run,
+            lambda: SuccessiveHalvingPruner(reduction_factor=3),
+        ),
+        "TPESearchCV + SuccessiveHalvingPruner(reduction_factor=2)": (
+            _sktune_run,
+            lambda: SuccessiveHalvingPruner(reduction_factor=2),
+        ),
         "OptunaSearchCV(enable_pruning=True)": (_optuna_run, lambda: None),
     }
 
