@@ -49,6 +49,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -236,14 +237,13 @@ def _methods() -> dict[str, tuple[Callable[..., Any], Any]]:
         # Gentler successive halving: a third (Hyperband's default factor) or
         # a half of a rung's trials go on, not a quarter, so more candidates
         # reach the full resource.
-        "TPESearchCV + SuccessiveHalvingPruner(reduction_factor=3)": (
-            _sktune_run,
-            lambda: SuccessiveHalvingPruner(reduction_factor=3),
-        ),
-        "TPESearchCV + SuccessiveHalvingPruner(reduction_factor=2)": (
-            _sktune_run,
-            lambda: SuccessiveHalvingPruner(reduction_factor=2),
-        ),
+        **{
+            f"TPESearchCV + SuccessiveHalvingPruner(reduction_factor={k})": (
+                _sktune_run,
+                partial(SuccessiveHalvingPruner, reduction_factor=k),
+            )
+            for k in (3, 2)
+        },
         "OptunaSearchCV(enable_pruning=True)": (_optuna_run, lambda: None),
     }
 
