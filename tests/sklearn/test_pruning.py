@@ -1,5 +1,6 @@
 """Pruning inside TPESearchCV: "epochs" (partial_fit), "estimators"
-(warm_start) and the "auto" choice, in threads and loky processes."""
+(warm_start) and the "auto" choice, in threads, loky processes and on a dask
+cluster."""
 
 from __future__ import annotations
 
@@ -607,3 +608,44 @@ def test_pruning_on_loky_processes(make):
     with joblib.parallel_config(backend="loky"):
         pids = loky.fit(X, y).cv_results_["split0_test_score"]
     assert os.getpid() not in set(pids)
+
+
+def _dask_worker_score(estimator, X_, y_=None):
+    from distributed import get_worker
+
+    get_worker()  # raises ValueError outside a dask worker
+    return float(estimator.score(X_, y_))
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:The scoring .* does not support sample_weight")
+@pytest.mark.parametrize("make", [EpochClassifier, GrowingClassifier])
+def test_pruning_on_a_dask_cluster(make):
+    # The steps run on dask workers (the scorer checks it); the pruner's
+    # decisions are taken in the driver between them.
+    distributed = pytest.importorskip("distributed")
+    estimator = make(max_iter=8) if make is EpochClassifier else make(n_estimators=8)
+    weights = {"sample_weight": 2.0 * X[:, 0]} if make is EpochClassifier else {}
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        search = _search(
+            estimator,
+            n_jobs=-1,
+            scoring=_dask_worker_score,
+            error_score="raise",
+            pruner=ThresholdPruner(lower=0.5),
+        ).fit(X, y, **weights)
+    res = search.cv_results_
+    assert "PRUNED" in list(res["state"])
+    assert res["state"][search.best_index_] == "COMPLETE"
+    assert search.best_params_["rate"] == max(RATES)
+    assert max(res["n_resources"]) == 8 and min(res["n_resources"]) < 8
+    assert len(search.study_.trials) == len(RATES)
