@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import joblib
 import numpy as np
+import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification, make_regression
 
@@ -81,3 +86,29 @@ class SleepyClassifier(CountingClassifier):
 
         time.sleep(self.delay)
         return super().fit(X, y, sample_weight=sample_weight)
+
+
+@contextmanager
+def dask_backend() -> Iterator[None]:
+    """joblib's dask backend on a two-worker ``LocalCluster`` (threads), started
+    and closed here; skips the test when distributed is missing."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        yield
+
+
+def on_dask_worker(estimator, X_, y_=None):
+    """A scorer that raises ValueError unless called on a dask worker."""
+    from distributed import get_worker
+
+    get_worker()
+    return float(estimator.score(X_, y_))

@@ -9,7 +9,7 @@ import threading
 import joblib
 import numpy as np
 import pytest
-from search_helpers import SleepyClassifier, clf_data
+from search_helpers import SleepyClassifier, clf_data, dask_backend, on_dask_worker
 
 from sktune import TPESearchCV
 from sktune.distributions import FloatDistribution
@@ -94,33 +94,16 @@ def test_loky_runs_folds_in_worker_processes():
     assert len(search.study_.trials) == 4
 
 
-def _on_dask_worker(estimator, X_, y_=None):
-    from distributed import get_worker
-
-    get_worker()  # raises ValueError outside a dask worker
-    return float(estimator.score(X_, y_))
-
-
 @pytest.mark.slow
 def test_dask_local_cluster():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster),
-        joblib.parallel_config(backend="dask"),
-    ):
+    with dask_backend():
         search = TPESearchCV(
             SleepyClassifier(delay=0.0),
             SPACE,
             n_iter=6,
             cv=2,
             n_jobs=-1,
-            scoring=_on_dask_worker,
+            scoring=on_dask_worker,
             error_score="raise",
             random_state=0,
         ).fit(X, y)

@@ -9,6 +9,7 @@ import os
 import joblib
 import numpy as np
 import pytest
+from search_helpers import dask_backend, on_dask_worker
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -576,25 +577,32 @@ def _pid_score(estimator, X_, y_=None):
     return float(os.getpid()) if estimator.score(X_) > 0 else 0.0
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("make", [EpochClassifier, GrowingClassifier])
-def test_pruning_on_loky_processes(make):
-    # Decisions are taken in the driver; the fold states travel to workers.
-    # (A threshold prunes whatever order the parallel trials finish in.)
+def _fit_threshold_pruned(make, backend, **kwargs):
+    """Fits the rates under a ThresholdPruner on a joblib backend and checks
+    the pruning (a threshold prunes whatever order parallel trials finish in)."""
     estimator = make(max_iter=8) if make is EpochClassifier else make(n_estimators=8)
     weights = {"sample_weight": 2.0 * X[:, 0]} if make is EpochClassifier else {}
-    with joblib.parallel_config(backend="loky"):
-        search = _search(
-            estimator,
-            n_jobs=2,
-            error_score="raise",
-            pruner=ThresholdPruner(lower=0.5),
-        ).fit(X, y, **weights)
+    search = _search(
+        estimator, error_score="raise", pruner=ThresholdPruner(lower=0.5), **kwargs
+    )
+    with backend:
+        search.fit(X, y, **weights)
     res = search.cv_results_
     assert "PRUNED" in list(res["state"])
     assert res["state"][search.best_index_] == "COMPLETE"
     assert search.best_params_["rate"] == max(RATES)
     assert max(res["n_resources"]) == 8 and min(res["n_resources"]) < 8
+    assert len(search.study_.trials) == len(RATES)
+    return estimator
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [EpochClassifier, GrowingClassifier])
+def test_pruning_on_loky_processes(make):
+    # Decisions are taken in the driver; the fold states travel to workers.
+    estimator = _fit_threshold_pruned(
+        make, joblib.parallel_config(backend="loky"), n_jobs=2
+    )
     loky = TPESearchCV(
         estimator,
         SPACE,
@@ -610,42 +618,10 @@ def test_pruning_on_loky_processes(make):
     assert os.getpid() not in set(pids)
 
 
-def _dask_worker_score(estimator, X_, y_=None):
-    from distributed import get_worker
-
-    get_worker()  # raises ValueError outside a dask worker
-    return float(estimator.score(X_, y_))
-
-
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The scoring .* does not support sample_weight")
 @pytest.mark.parametrize("make", [EpochClassifier, GrowingClassifier])
 def test_pruning_on_a_dask_cluster(make):
-    # The steps run on dask workers (the scorer checks it); the pruner's
-    # decisions are taken in the driver between them.
-    distributed = pytest.importorskip("distributed")
-    estimator = make(max_iter=8) if make is EpochClassifier else make(n_estimators=8)
-    weights = {"sample_weight": 2.0 * X[:, 0]} if make is EpochClassifier else {}
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster),
-        joblib.parallel_config(backend="dask"),
-    ):
-        search = _search(
-            estimator,
-            n_jobs=-1,
-            scoring=_dask_worker_score,
-            error_score="raise",
-            pruner=ThresholdPruner(lower=0.5),
-        ).fit(X, y, **weights)
-    res = search.cv_results_
-    assert "PRUNED" in list(res["state"])
-    assert res["state"][search.best_index_] == "COMPLETE"
-    assert search.best_params_["rate"] == max(RATES)
-    assert max(res["n_resources"]) == 8 and min(res["n_resources"]) < 8
-    assert len(search.study_.trials) == len(RATES)
+    # The steps run on dask workers (the scorer raises elsewhere); the
+    # pruner's decisions are taken in the driver between them.
+    _fit_threshold_pruned(make, dask_backend(), n_jobs=-1, scoring=on_dask_worker)
