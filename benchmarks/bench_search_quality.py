@@ -156,6 +156,25 @@ def _fmt(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1f}"
 
 
+def _paired_lines(by_seed: dict[str, dict[int, float]]) -> list[str]:
+    """TPESearchCV minus each peer, paired by seed (each seed's mean score)."""
+    tpe = by_seed.get("TPESearchCV", {})
+    out: list[str] = []
+    for m, vals in by_seed.items():
+        common = sorted(set(tpe) & set(vals))
+        if m in ("TPESearchCV", "RandomizedSearchCV") or len(common) < 2:
+            continue
+        d = np.array([tpe[s] - vals[s] for s in common])
+        se = float(np.std(d, ddof=1) / np.sqrt(len(d)))
+        out.append(
+            f"- TPESearchCV - {m}: {d.mean():+.1f} ± {se:.1f}, "
+            f"ahead in {int((d > 0).sum())} of {len(d)} seeds"
+        )
+    if out:
+        out = ["", "Paired by seed (mean over the problems of each seed):", "", *out]
+    return out
+
+
 def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
     """Markdown tables: normalised score per problem and overall, raw bests."""
     scores = normalised_scores(results, methods)
@@ -179,12 +198,14 @@ def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
         )
     ]
     means, sems = [], []
+    by_seed: dict[str, dict[int, float]] = {}
     for m in methods:
         per_seed = []
         for seed in seeds:
             vals = [scores[(p, m)][seed] for p, s in pairs if s == seed]
             if vals:
                 per_seed.append(float(np.mean(vals)))
+                by_seed.setdefault(m, {})[seed] = per_seed[-1]
         means.append(float(np.mean(per_seed)) if per_seed else math.nan)
         sems.append(
             float(np.std(per_seed, ddof=1) / np.sqrt(len(per_seed)))
@@ -197,6 +218,8 @@ def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
         + " | ".join(f"**{_fmt(mu)}** ± {_fmt(se)}" for mu, se in zip(means, sems))
         + " |"
     )
+
+    lines += _paired_lines(by_seed)
 
     lines += ["", "Raw best mean CV score (mean over seeds; higher is better):", ""]
     lines.append("| problem | " + " | ".join(methods) + " |")
