@@ -156,6 +156,12 @@ def _fmt(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.1f}"
 
 
+def _sem(values: Any) -> float:
+    """Standard error of the mean (NaN for fewer than two values)."""
+    v = np.asarray(values, dtype=float)
+    return float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else math.nan
+
+
 def _paired_lines(by_seed: dict[str, dict[int, float]]) -> list[str]:
     """TPESearchCV minus each peer, paired by seed (each seed's mean score)."""
     tpe = by_seed.get("TPESearchCV", {})
@@ -165,9 +171,8 @@ def _paired_lines(by_seed: dict[str, dict[int, float]]) -> list[str]:
         if m in ("TPESearchCV", "RandomizedSearchCV") or len(common) < 2:
             continue
         d = np.array([tpe[s] - vals[s] for s in common])
-        se = float(np.std(d, ddof=1) / np.sqrt(len(d)))
         out.append(
-            f"- TPESearchCV - {m}: {d.mean():+.1f} ± {se:.1f}, "
+            f"- TPESearchCV - {m}: {d.mean():+.1f} ± {_sem(d):.1f}, "
             f"ahead in {int((d > 0).sum())} of {len(d)} seeds"
         )
     if out:
@@ -200,18 +205,13 @@ def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
     means, sems = [], []
     by_seed: dict[str, dict[int, float]] = {}
     for m in methods:
-        per_seed = []
         for seed in seeds:
             vals = [scores[(p, m)][seed] for p, s in pairs if s == seed]
             if vals:
-                per_seed.append(float(np.mean(vals)))
-                by_seed.setdefault(m, {})[seed] = per_seed[-1]
+                by_seed.setdefault(m, {})[seed] = float(np.mean(vals))
+        per_seed = list(by_seed.get(m, {}).values())
         means.append(float(np.mean(per_seed)) if per_seed else math.nan)
-        sems.append(
-            float(np.std(per_seed, ddof=1) / np.sqrt(len(per_seed)))
-            if len(per_seed) > 1
-            else math.nan
-        )
+        sems.append(_sem(per_seed))
     n_all = len(problems) * len(seeds)
     lines.append(
         f"| **mean ± s.e. over seeds** ({len(pairs)}/{n_all} runs) | "
