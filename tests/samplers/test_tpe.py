@@ -122,8 +122,8 @@ def _branches(trial):
     if branch == 1:
         c = trial.suggest_float("C", 0.0, 1.0)
         return 0.3 + (c - 0.8) ** 2
-    k = trial.suggest_int("k", 1, 20)
-    return 0.5 + (k - 15) ** 2 / 100
+    k = trial.suggest_int("k", 1, 100)
+    return 0.5 + (k - 60) ** 2 / 2500
 
 
 def test_conditional_space_models_every_branch(monkeypatch):
@@ -146,7 +146,7 @@ def test_conditional_space_models_every_branch(monkeypatch):
     assert len(by_branch[0]) > len(late) / 2
     # Force each branch (as a fixed parameter): its parameters are drawn from
     # that branch's model, near what worked there. Uniform draws would give
-    # median distances of about 0.3 (x), 0.3 (C) and 6 (k).
+    # median distances of about 0.3 (x), 0.3 (C) and 25 (k).
     for b in range(3):
         for _ in range(8):
             study.enqueue_trial({"__space__": b})
@@ -157,7 +157,7 @@ def test_conditional_space_models_every_branch(monkeypatch):
     ks = np.array([t.params["k"] for t in forced[16:]])
     assert np.median(np.abs(xs - 0.2)) < 0.2
     assert np.median(np.abs(cs - 0.8)) < 0.2
-    assert np.median(np.abs(ks - 15)) < 5
+    assert np.median(np.abs(ks - 60)) < 10
     for t in study.trials:
         for name, value in t.params.items():
             assert t.distributions[name].contains(value)
@@ -223,6 +223,49 @@ def test_constant_liar_spreads_pending_proposals():
     # Without the liar, pending trials pile up on the same spots.
     assert closest_pair(liar) > 0.5
     assert closest_pair(liar) > 3 * closest_pair(_pending_proposals(False))
+
+
+def _grid_objective(trial):
+    k = trial.suggest_int("k", 1, 25)
+    p = trial.suggest_categorical("p", [1, 2, 3, 4])
+    return abs(k - 22) + 3 * (p - 1)
+
+
+def _keys(study):
+    return [tuple(sorted(t.params.items())) for t in study.trials]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_discrete_space_is_not_repeated(seed):
+    # 100 grid points; once l(x) has converged on a few cells, the best new
+    # neighbour is proposed instead of a repeat of an observed cell.
+    study = sktune.create_study(sampler=TPESampler(seed=seed))
+    study.optimize(_grid_objective, n_trials=50)
+    assert len(set(_keys(study))) == 50
+    assert study.best_value == 0
+
+
+def test_discrete_branch_is_not_repeated():
+    def objective(trial):
+        if trial.suggest_categorical("model", ["a", "b"]) == "a":
+            return _grid_objective(trial)
+        return 10 + trial.suggest_float("x", 0.0, 1.0)
+
+    study = sktune.create_study(sampler=TPESampler(seed=0))
+    study.optimize(objective, n_trials=50)
+    keys = [k for k in _keys(study) if dict(k)["model"] == "a"]
+    assert len(keys) > 25
+    assert len(set(keys)) == len(keys)
+
+
+def test_exhausted_discrete_space_repeats_a_point():
+    def objective(trial):
+        return trial.suggest_int("k", 0, 2) + trial.suggest_categorical("c", [0, 1])
+
+    study = sktune.create_study(sampler=TPESampler(seed=0, n_startup_trials=2))
+    study.optimize(objective, n_trials=12)
+    assert len(study.trials) == 12
+    assert len(set(_keys(study))) == 6
 
 
 def test_threads_run():

@@ -183,6 +183,17 @@ def test_finite_space_is_never_evaluated_twice():
     assert all(t.state == TrialState.FAIL for t in dup)
 
 
+def test_finite_space_search_needs_no_random_replacement():
+    # The sampler proposes the best new point itself, so the search never
+    # replaces a repeat by a random unseen point, though the model converges.
+    space = {"x": list(range(40)), "z": ["a", "b"]}
+    search = TPESearchCV(CountingClassifier(), space, n_iter=40, cv=2, random_state=0)
+    search.fit(X, y)
+    assert not [t for t in search.study_.trials if DUPLICATE_ATTR in t.system_attrs]
+    assert len(search.study_.trials) == 40
+    assert search.best_params_["x"] == 3
+
+
 def test_ranks_break_ties_and_nan_like_sklearn():
     # Same scores give the same (lowest) rank; NaN scores rank with the worst.
     space = {"parameter": [1.0, 1.0 + 1e-12, 0.5, FAILING]}

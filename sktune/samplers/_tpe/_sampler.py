@@ -17,6 +17,7 @@ from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
 from sktune.samplers._tpe._history import History, decode
 from sktune.samplers._tpe._parzen import (
+    CONTINUOUS,
     ParzenEstimator,
     _spec_arrays,
     bandwidths,
@@ -30,6 +31,9 @@ __all__ = ["TPESampler", "default_gamma", "default_weights"]
 
 # Columns of the start-up Sobol sequence; later dimensions are drawn at random.
 _QMC_DIMS = 64
+# Extra rounds of candidates drawn when every candidate repeats an observed
+# point of a discrete space.
+_REPEAT_ROUNDS = 3
 
 
 def default_gamma(n: int) -> int:
@@ -89,7 +93,7 @@ def _auto_startup(budget: int | None) -> int:
 class _Model:
     """The l(x) / g(x) pair fitted for one trial (kept while it samples)."""
 
-    __slots__ = ("bad", "dims", "good", "signatures")
+    __slots__ = ("bad", "dims", "good", "observed", "signatures")
 
     def __init__(
         self,
@@ -97,11 +101,14 @@ class _Model:
         bad: ParzenEstimator,
         signatures: np.ndarray,
         dims: np.ndarray | None = None,
+        observed: np.ndarray | None = None,
     ) -> None:
         self.good = good
         self.bad = bad
         self.signatures = signatures
         self.dims = dims
+        #: Encoded points already observed (NaN where absent), or None.
+        self.observed = observed
 
 
 class TPESampler(BaseSampler):
@@ -135,6 +142,14 @@ class TPESampler(BaseSampler):
     - Pruned trials rank after complete ones, later pruning ranking better;
       failed trials are ignored. Running trials count as bad ones
       (``constant_liar``), so parallel workers do not pile up.
+    - No repeats: where a candidate's parameters are all discrete (ints,
+      stepped floats, categoricals), a candidate equal to a complete, pruned
+      or (with ``constant_liar``) running trial is passed over for the best
+      new one, drawing up to three more rounds of candidates if all repeat;
+      only then is a repeat proposed. Once l(x) has converged on a few grid
+      cells, the best new point is a neighbour of the good ones rather than
+      a repeat, which a search of a finite space would otherwise replace
+      by a random point.
     - Start-up: until ``n_startup_trials`` trials are complete or pruned,
       parameters come from a scrambled Sobol sequence (trial ``n`` gets point
       ``n``), which covers the space more evenly than random draws.
@@ -545,11 +560,19 @@ class TPESampler(BaseSampler):
             all_x, present = all_x[:, dims], present[:, dims]
             specs = [specs[d] for d in dims]
             signatures = np.unique(signatures[:, dims], axis=0)
+        # Repeats are checked on whole points only (not on the partial first
+        # draw of a conditional space, nor per parameter when univariate).
+        observed = None
+        if dims is None:
+            continuous = np.array([spec.kind == CONTINUOUS for spec in specs])
+            if (~(signatures & continuous[None, :]).any(axis=1)).any():
+                observed = all_x  # some presence pattern is all discrete
         return _Model(
             self._estimator(all_x, present, good, specs, structural),
             self._estimator(all_x, present, bad, specs),
             signatures,
             dims,
+            observed,
         )
 
     def _propose(
@@ -571,20 +594,33 @@ class TPESampler(BaseSampler):
         fp = np.zeros(n_dims, dtype=bool)
         m = min(len(fixed), n_dims)
         f[:m], fp[:m] = fixed[:m], fixed_present[:m]
-        x, pres = model.good.sample(
-            self._rng,
-            self.n_ei_candidates,
-            fixed=f,
-            fixed_present=fp,
-            require=require,
-            signatures=model.signatures,
-        )
-        score = model.good.log_pdf(x, pres) - model.bad.log_pdf(x, pres)
-        if feasible is not None:
-            ok = feasible(x, pres)
-            if ok.any():
-                score = np.where(ok, score, -np.inf)
-        best = int(np.argmax(score))
+        first = None
+        for _ in range(1 + (_REPEAT_ROUNDS if model.observed is not None else 0)):
+            x, pres = model.good.sample(
+                self._rng,
+                self.n_ei_candidates,
+                fixed=f,
+                fixed_present=fp,
+                require=require,
+                signatures=model.signatures,
+            )
+            score = model.good.log_pdf(x, pres) - model.bad.log_pdf(x, pres)
+            if feasible is not None:
+                ok = feasible(x, pres)
+                if ok.any():
+                    score = np.where(ok, score, -np.inf)
+            best = int(np.argmax(score))
+            if model.observed is None:
+                break
+            if first is None:
+                first = (x, pres, best)
+            new = ~_repeats(x, pres, model.observed, model.good.specs)
+            new &= score > -np.inf  # (infeasible presence patterns stay out)
+            if new.any():
+                best = int(np.flatnonzero(new)[np.argmax(score[new])])
+                break
+        else:
+            x, pres, best = first  # every candidate repeats: propose the best
         cols = np.flatnonzero(pres[best])
         if dims is not None:
             return {int(dims[j]): float(x[best, j]) for j in cols}
@@ -604,6 +640,26 @@ class TPESampler(BaseSampler):
             f"multivariate={self.multivariate!r}, "
             f"constant_liar={self.constant_liar!r}, seed={self.seed!r})"
         )
+
+
+def _repeats(
+    x: np.ndarray, present: np.ndarray, observed: np.ndarray, specs: list
+) -> np.ndarray:
+    """Which candidates equal an observed point (NaN where a dimension is
+    absent). Candidates with a continuous value never count as repeats."""
+    out = np.zeros(len(x), dtype=bool)
+    if not len(observed):
+        return out
+    continuous = np.array([spec.kind == CONTINUOUS for spec in specs])
+    check = ~(present & continuous[None, :]).any(axis=1)
+    if not check.any():
+        return out
+    # Encoded values lie in [0, 1] or are category indices: -1 marks absence.
+    cand = np.where(present[check], x[check], -1.0)
+    rows = np.nan_to_num(observed, nan=-1.0)
+    same = np.abs(cand[:, None, :] - rows[None, :, :]) < 1e-9
+    out[check] = same.all(axis=2).any(axis=1)
+    return out
 
 
 def _agrees(plan: dict[int, float], fixed: np.ndarray, present: np.ndarray) -> bool:
