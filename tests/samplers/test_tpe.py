@@ -268,6 +268,29 @@ def test_exhausted_discrete_space_repeats_a_point():
     assert len(set(_keys(study))) == 6
 
 
+def _plateau_proposals(seed):
+    # One good point (x=0.2) on a plateau of ties; the earliest tied trials
+    # are at 0.9 and 0.95, so a good group of 3 filled by trial order would
+    # hold them (and, away from the bad trials, l/g would favour them).
+    sampler = TPESampler(seed=seed, n_startup_trials=20, constant_liar=False)
+    study = sktune.create_study(sampler=sampler)
+    for x in [0.9, 0.95, 0.2, *np.linspace(0.3, 0.6, 17)]:
+        study.enqueue_trial({"x": float(x)})
+
+    def objective(trial):
+        return 0.0 if abs(trial.suggest_float("x", 0.0, 1.0) - 0.2) < 1e-9 else 1.0
+
+    study.optimize(objective, n_trials=20)
+    return np.array([study.ask().suggest_float("x", 0.0, 1.0) for _ in range(16)])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_good_group_does_not_end_inside_a_tie(seed):
+    x = _plateau_proposals(seed)
+    # Near the good point, on the side away from the bad ones (l/g).
+    assert np.all(x < 0.3), x
+
+
 def test_threads_run():
     study = sktune.create_study(sampler=TPESampler(seed=0))
     study.optimize(_quadratic, n_trials=30, n_jobs=2)

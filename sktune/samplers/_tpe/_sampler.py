@@ -15,7 +15,7 @@ from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import check_int, check_real, param_error
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
-from sktune.samplers._tpe._history import History, decode
+from sktune.samplers._tpe._history import COMPLETE, History, decode
 from sktune.samplers._tpe._parzen import (
     CONTINUOUS,
     ParzenEstimator,
@@ -139,6 +139,9 @@ class TPESampler(BaseSampler):
       function, with the changes above, the score rose from -8 to 74).
     - Log scales are modelled in log space, ints and stepped floats as cells of
       a grid, categoricals with a kernel smoothed towards uniform.
+    - Ties: a good group that would end inside a tie of complete trials
+      keeps only the trials strictly better than the tie (if any), so that
+      trial order never decides which of equal trials count as good.
     - Pruned trials rank after complete ones, later pruning ranking better;
       failed trials are ignored. Running trials count as bad ones
       (``constant_liar``), so parallel workers do not pile up.
@@ -473,7 +476,7 @@ class TPESampler(BaseSampler):
             running = running[present[running, within]]
         m = len(order)
         gamma = self.gamma or default_gamma
-        n_good = min(max(int(gamma(m)), 1), m)
+        n_good = _untie(order, min(max(int(gamma(m)), 1), m), hist)
         good = np.sort(order[:n_good])
         bad = np.concatenate([np.sort(order[n_good:]), running])
         return all_x, present, good, bad
@@ -640,6 +643,24 @@ class TPESampler(BaseSampler):
             f"multivariate={self.multivariate!r}, "
             f"constant_liar={self.constant_liar!r}, seed={self.seed!r})"
         )
+
+
+def _untie(order: np.ndarray, n_good: int, hist: History) -> int:
+    """Shrink a good group that ends inside a tie to the trials strictly
+    better than the tie, if there are any.
+
+    A trial tied with a bad one shows no sign of being better than it, and
+    which of the tied trials fell on the good side would depend only on their
+    order (plateaus of accuracy scores and degenerate models tie often).
+    """
+    if n_good >= len(order):
+        return n_good
+    last, first_bad = order[n_good - 1], order[n_good]
+    kind, loss = hist.kind, hist.loss
+    if not (kind[last] == kind[first_bad] == COMPLETE) or loss[last] != loss[first_bad]:
+        return n_good
+    better = int(np.count_nonzero(loss[order[:n_good]] < loss[last]))
+    return better if better else n_good
 
 
 def _repeats(
