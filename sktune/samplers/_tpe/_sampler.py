@@ -107,7 +107,7 @@ class _Model:
         self.bad = bad
         self.signatures = signatures
         self.dims = dims
-        #: Encoded points already observed (NaN where absent), or None.
+        #: Encoded points already observed (-1 where absent), or None.
         self.observed = observed
 
 
@@ -567,9 +567,11 @@ class TPESampler(BaseSampler):
         # draw of a conditional space, nor per parameter when univariate).
         observed = None
         if dims is None:
-            continuous = np.array([spec.kind == CONTINUOUS for spec in specs])
+            continuous = _spec_arrays(tuple(specs)).kinds == CONTINUOUS
             if (~(signatures & continuous[None, :]).any(axis=1)).any():
-                observed = all_x  # some presence pattern is all discrete
+                # Some presence pattern is all discrete. Encoded values lie in
+                # [0, 1] or are category indices, so -1 marks absence.
+                observed = np.nan_to_num(all_x, nan=-1.0)
         return _Model(
             self._estimator(all_x, present, good, specs, structural),
             self._estimator(all_x, present, bad, specs),
@@ -666,19 +668,17 @@ def _untie(order: np.ndarray, n_good: int, hist: History) -> int:
 def _repeats(
     x: np.ndarray, present: np.ndarray, observed: np.ndarray, specs: list
 ) -> np.ndarray:
-    """Which candidates equal an observed point (NaN where a dimension is
+    """Which candidates equal an observed point (-1 where a dimension is
     absent). Candidates with a continuous value never count as repeats."""
     out = np.zeros(len(x), dtype=bool)
     if not len(observed):
         return out
-    continuous = np.array([spec.kind == CONTINUOUS for spec in specs])
+    continuous = _spec_arrays(tuple(specs)).kinds == CONTINUOUS
     check = ~(present & continuous[None, :]).any(axis=1)
     if not check.any():
         return out
-    # Encoded values lie in [0, 1] or are category indices: -1 marks absence.
     cand = np.where(present[check], x[check], -1.0)
-    rows = np.nan_to_num(observed, nan=-1.0)
-    same = np.abs(cand[:, None, :] - rows[None, :, :]) < 1e-9
+    same = np.abs(cand[:, None, :] - observed[None, :, :]) < 1e-9
     out[check] = same.all(axis=2).any(axis=1)
     return out
 
