@@ -51,6 +51,7 @@ __all__ = [
     "_yield_masked_array_for_each_param",
     "expected_failed_checks",
     "fit_and_score",
+    "inconsistent_splits_message",
     "is_backend",
     "joblib_config",
     "joblib_config_set",
@@ -59,7 +60,8 @@ __all__ = [
 SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
 
 # Keyword arguments of _fit_and_score that not every supported release has
-# (``caller`` and ``callback_ctx`` arrived in 1.9); we never need them.
+# (``caller`` and ``callback_ctx``, for scikit-learn's callbacks, arrived in
+# 1.9); the ones the installed release lacks are dropped.
 _FIT_AND_SCORE_KWARGS = frozenset(inspect.signature(_fit_and_score).parameters)
 
 
@@ -94,6 +96,31 @@ def fit_and_score(estimator: Any, X: Any, y: Any, **kwargs: Any) -> dict[str, An
     """
     kwargs = {k: v for k, v in kwargs.items() if k in _FIT_AND_SCORE_KWARGS}
     return _fit_and_score(estimator, X, y, **kwargs)
+
+
+def inconsistent_splits_message(expected: int, got: int) -> str:
+    """scikit-learn's error message for a splitter whose ``split`` and
+    ``get_n_splits`` disagree, worded as the installed release words it
+    (older releases say "returned", newer ones "return").
+
+    Examples
+    --------
+    >>> inconsistent_splits_message(3, 1).startswith("cv.split and cv.get_n_splits")
+    True
+    """
+    verb = "return"
+    try:
+        from sklearn.model_selection import _search
+
+        with open(_search.__file__, encoding="utf-8") as f:
+            if "cv.get_n_splits returned" in f.read():
+                verb = "returned"
+    except OSError:  # pragma: no cover - no source file
+        pass
+    return (
+        f"cv.split and cv.get_n_splits {verb} inconsistent results. "
+        f"Expected {expected} splits, got {got}"
+    )
 
 
 def expected_failed_checks(search: Any) -> dict[str, str]:

@@ -77,6 +77,12 @@ class SearchContext:
     n_jobs: int | None = None
     pre_dispatch: Any = "2*n_jobs"
     extra: dict[str, Any] = field(default_factory=dict)
+    # scikit-learn's callbacks (>= 1.9, ``set_callbacks``): the contexts of the
+    # evaluations by (candidate, fold), made before any task is dispatched
+    # (a context tree must not change while a task holding it is pickled),
+    # and the estimator their hooks receive. Empty without callbacks.
+    callback_contexts: dict[tuple[int, int], Any] = field(default_factory=dict)
+    caller: Any = None
 
     @property
     def n_splits(self) -> int:
@@ -104,6 +110,10 @@ class SearchContext:
             "error_score": self.error_score,
             "verbose": self.verbose,
         }
+        ctx = self.callback_contexts.get((candidate, unit.fold))
+        if ctx is not None:
+            kwargs["caller"] = self.caller
+            kwargs["callback_ctx"] = ctx
         return _compat.fit_and_score, (clone(self.estimator), self.X, self.y), kwargs
 
 
@@ -293,29 +303,44 @@ def evaluate_candidate(
     outs: list[dict[str, Any] | None] = [None] * context.n_splits
     # Per fold, the state its last unit returned (stepped plans).
     states: dict[int, Any] = {}
-    for i, batch in enumerate(batches):
-        if should_stop() and (i > 0 or pruning or not plan.batchable):
-            break
-        tasks = [
-            plan.task(context, params, u, candidate, states.get(u.fold)) for u in batch
-        ]
-        failed = False
-        for unit, out in zip(batch, runner.run_tasks(tasks)):
-            state = out.pop(STATE_KEY, None)
-            if state is not None:
-                states[unit.fold] = state
-            failed = failed or out.get("fit_error") is not None
-            outs[unit.fold] = out
-        if failed and plan.stepped:
-            # A fold that failed has no state to go on from.
-            break
-        if not pruning:
-            continue
-        reported = plan.report(context, outs, batch[-1])
-        if reported is not None:
-            trial.report(reported[1], step=reported[0])
-            # After the last unit the candidate is fully trained: pruning it
-            # would save nothing and hide its score, so it completes.
-            if i < len(batches) - 1 and trial.should_prune():
-                return outs, True
-    return outs, False
+    begun: list[Any] = []  # stepped plans: callback tasks begun by the driver
+    try:
+        for i, batch in enumerate(batches):
+            if should_stop() and (i > 0 or pruning or not plan.batchable):
+                break
+            if plan.stepped and context.callback_contexts:
+                # A fold of a stepped plan runs in several units: its callback
+                # task (scikit-learn >= 1.9) begins before the first, in the
+                # driver, and ends after the last.
+                for u in batch:
+                    ctx = context.callback_contexts.pop((candidate, u.fold), None)
+                    if ctx is not None:
+                        ctx.call_on_fit_task_begin(estimator=context.caller)
+                        begun.append(ctx)
+            tasks = [
+                plan.task(context, params, u, candidate, states.get(u.fold))
+                for u in batch
+            ]
+            failed = False
+            for unit, out in zip(batch, runner.run_tasks(tasks)):
+                state = out.pop(STATE_KEY, None)
+                if state is not None:
+                    states[unit.fold] = state
+                failed = failed or out.get("fit_error") is not None
+                outs[unit.fold] = out
+            if failed and plan.stepped:
+                # A fold that failed has no state to go on from.
+                break
+            if not pruning:
+                continue
+            reported = plan.report(context, outs, batch[-1])
+            if reported is not None:
+                trial.report(reported[1], step=reported[0])
+                # After the last unit the candidate is fully trained: pruning it
+                # would save nothing and hide its score, so it completes.
+                if i < len(batches) - 1 and trial.should_prune():
+                    return outs, True
+        return outs, False
+    finally:
+        for ctx in begun:
+            ctx.call_on_fit_task_end(estimator=context.caller)

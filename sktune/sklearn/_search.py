@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import numbers
 import time
@@ -68,7 +69,8 @@ class TPESearchCV(_compat.BaseSearchCV):
     n_iter : int, default=10
         Number of candidates the study holds at the end (a resumed study
         counts the candidates it already has). Capped at the size of a finite
-        space, which is then searched exhaustively.
+        space, which is then searched exhaustively, in ``GridSearchCV``'s
+        order (random order with a ``timeout``, ``callbacks`` or a pruner).
     scoring : str, callable, list, tuple, dict or None, default=None
         As in scikit-learn. With several metrics, the sampler maximises the
         ``refit`` metric (the first one when ``refit`` is not a metric name).
@@ -108,7 +110,8 @@ class TPESearchCV(_compat.BaseSearchCV):
     callbacks : list of callables or None, default=None
         ``callback(study, frozen_trial)`` after each candidate;
         ``study.stop()`` in a callback ends the search (candidates running
-        finish).
+        finish). scikit-learn's own callbacks (1.9 and later) are set with
+        ``set_callbacks``, as on any scikit-learn estimator.
     study : Study or None, default=None
         A study (direction "maximize") to continue; its sampler and pruner
         are used, and ``sampler``, ``pruner``, ``storage`` and ``study_name``
@@ -413,6 +416,20 @@ class TPESearchCV(_compat.BaseSearchCV):
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
         rs = check_random_state(self.random_state)
+        splits = list(cv.split(X, y, **routed.splitter.split))
+        if len(splits) != n_splits:
+            raise ValueError(_compat.inconsistent_splits_message(n_splits, len(splits)))
+        if not splits:
+            # scikit-learn's message, raised before any trial is created.
+            raise ValueError(
+                "No fits were performed. Was the CV iterator empty? Were there "
+                "no candidates?"
+            )
+
+        metadata = None
+        if params.get("sample_weight") is not None:
+            metadata = {"sample_weight": params["sample_weight"]}
+        root_ctx = self._callback_root(X, y, metadata)
 
         study = self._make_study(rs)
         # Exposed at once, so that an interrupted search can be resumed.
@@ -433,12 +450,6 @@ class TPESearchCV(_compat.BaseSearchCV):
             n_target = space.size
         remaining = max(n_target - len(before), 0)
 
-        splits = list(cv.split(X, y, **routed.splitter.split))
-        if len(splits) != n_splits:
-            raise ValueError(
-                "cv.split and cv.get_n_splits return inconsistent results. "
-                f"Expected {n_splits} splits, got {len(splits)}"
-            )
         self.n_splits_ = n_splits
         if self.verbose > 0 and remaining:
             print(
@@ -447,6 +458,22 @@ class TPESearchCV(_compat.BaseSearchCV):
             )
 
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
+        search_ctx, contexts = None, {}
+        if root_ctx is not None:
+            search_ctx = root_ctx.subcontext(
+                task_name="search",
+                max_subtasks=remaining * n_splits,
+                sequential_subtasks=False,
+            ).call_on_fit_task_begin(estimator=self)
+            # All made now: a context tree must not change while a task
+            # holding it is pickled (trials are dispatched asynchronously).
+            contexts = {
+                (c, f): search_ctx.subcontext(
+                    task_name="candidate-split-evaluation", task_id=c * n_splits + f
+                )
+                for c in range(remaining)
+                for f in range(n_splits)
+            }
         context = SearchContext(
             estimator=clone(self.estimator),
             X=X,
@@ -462,6 +489,8 @@ class TPESearchCV(_compat.BaseSearchCV):
             metric=self.refit if isinstance(self.refit, str) else None,
             n_jobs=n_jobs,
             pre_dispatch=self.pre_dispatch,
+            callback_contexts=contexts,
+            caller=self._callback_caller(n_jobs) if contexts else None,
         )
         rng = np.random.default_rng(int(rs.randint(np.iinfo(np.int32).max)))
         seen = set()
@@ -474,7 +503,16 @@ class TPESearchCV(_compat.BaseSearchCV):
             }
             seen.discard(None)
             if n_target >= space.size:
-                self._enqueue_all(study, space, seen, rng)
+                # Every point will be evaluated: in GridSearchCV's order (as
+                # RandomizedSearchCV does), so that cv_results_ matches it row
+                # for row; in random order when a timeout or callback may stop
+                # the search, or a pruner judges each trial by those before.
+                shuffle = (
+                    self.timeout is not None
+                    or bool(callbacks)
+                    or not isinstance(study.pruner, NopPruner)
+                )
+                self._enqueue_all(study, space, seen, rng, shuffle=shuffle)
         study.sampler.set_budget(n_target)
         pruning = not isinstance(study.pruner, NopPruner)
         plan = make_resource_plan(
@@ -508,6 +546,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         finally:
             if bar is not None:
                 bar.close()
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
 
         records = self._records(study, space)
         if not records:
@@ -531,26 +571,60 @@ class TPESearchCV(_compat.BaseSearchCV):
             refit_metric = self.refit
         self._select_best(results, refit_metric)
         if self.refit:
-            self._refit(context.estimator, X, y, routed.estimator.fit, plan)
+            self._refit(
+                context.estimator, X, y, routed.estimator.fit, plan, root_ctx, metadata
+            )
         self.scorer_ = (
             scorers._scorers
             if isinstance(scorers, _compat._MultimetricScorer)
             else scorers
         )
         self.cv_results_ = results
+        if root_ctx is not None:
+            root_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
         return self
+
+    def _callback_root(self, X: Any, y: Any, metadata: dict | None) -> Any:
+        """The root context of scikit-learn's callbacks (``set_callbacks``,
+        scikit-learn >= 1.9), its ``setup`` and ``on_fit_task_begin`` hooks
+        called; None when no callback is set or propagated to this search."""
+        if not hasattr(self, "_init_callback_context") or not (
+            getattr(self, "_skl_callbacks", None)
+            or hasattr(self, "_parent_callback_ctx")
+        ):
+            return None
+        root = self._init_callback_context(max_subtasks=1 + (self.refit is not False))
+        return root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+
+    def _callback_caller(self, n_jobs: int) -> TPESearchCV:
+        """The estimator the evaluations' hooks receive: this search, or,
+        when tasks may be pickled to other processes, a copy without the
+        study (its trials would be pickled with every task)."""
+        if n_jobs == 1:
+            return self
+        caller = copy.copy(self)
+        caller.__dict__.pop("study_", None)
+        return caller
 
     @staticmethod
     def _enqueue_all(
-        study: Study, space: Any, seen: set, rng: np.random.Generator
+        study: Study,
+        space: Any,
+        seen: set,
+        rng: np.random.Generator,
+        *,
+        shuffle: bool,
     ) -> None:
-        """Queue every point not evaluated yet, in random order (the search is
-        exhaustive, as RandomizedSearchCV's on a small space of lists)."""
+        """Queue every point not evaluated yet (the search is exhaustive), in
+        ``ParameterGrid``'s order, or in random order with ``shuffle``: if the
+        search may stop early, a random subset covers the space better than the
+        grid's first rows, and a pruner's early trials should be typical ones."""
         queued = set(seen)
         for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             queued.add(_fixed_point_key(space, t.system_attrs.get("fixed_params")))
         points = [p for p in space.iter_points() if space.point_key(p) not in queued]
-        for i in rng.permutation(len(points)):
+        order = rng.permutation(len(points)) if shuffle else range(len(points))
+        for i in order:
             study.enqueue_trial(space.to_enqueue(points[i]))
 
     def _select_best(self, results: dict[str, Any], refit_metric: Any) -> None:
@@ -565,18 +639,38 @@ class TPESearchCV(_compat.BaseSearchCV):
             self.best_params_ = results["params"][self.best_index_]
 
     def _refit(
-        self, base: Any, X: Any, y: Any, fit_params: dict[str, Any], plan: Any
+        self,
+        base: Any,
+        X: Any,
+        y: Any,
+        fit_params: dict[str, Any],
+        plan: Any,
+        root_ctx: Any = None,
+        metadata: dict | None = None,
     ) -> None:
         # Clone the parameters too: they may be estimators (a Pipeline step).
         self.best_estimator_ = clone(base).set_params(
             **clone(self.best_params_, safe=False)
         )
-        start = time.time()
-        # The plan trains it as the folds were (full resource for stepped plans).
-        plan.refit(self.best_estimator_, X, y, fit_params)
-        self.refit_time_ = time.time() - start
+        ctx = None
+        if root_ctx is not None:
+            ctx = root_ctx.subcontext(task_name="refit-with-best-params")
+        with (
+            ctx.propagate_callback_context(self.best_estimator_)
+            if ctx is not None
+            else contextlib.nullcontext()
+        ):
+            if ctx is not None:
+                ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+            start = time.time()
+            # The plan trains it as the folds were (full resource for stepped
+            # plans).
+            plan.refit(self.best_estimator_, X, y, fit_params)
+            self.refit_time_ = time.time() - start
         if hasattr(self.best_estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        if ctx is not None:
+            ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
 
 
 def _fixed_point_key(space: Any, fixed: Any) -> Any:

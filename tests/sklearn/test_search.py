@@ -42,7 +42,7 @@ from sklearn.tree import DecisionTreeClassifier
 import sktune
 from sktune import TPESearchCV
 from sktune.exceptions import InvalidParameterError
-from sktune.pruners import NopPruner
+from sktune.pruners import MedianPruner, NopPruner
 from sktune.samplers import GridSampler, RandomSampler
 from sktune.sklearn._scheduler import DUPLICATE_ATTR
 from sktune.trial import TrialState
@@ -152,22 +152,69 @@ def test_conditional_space_masks_like_grid_search():
 
 
 def test_exhaustive_finite_space_equals_grid_search():
-    grid = {"C": [0.1, 1.0, 10.0], "fit_intercept": [True, False]}
-    with pytest.warns(UserWarning, match="total space of parameters 6 is smaller"):
-        ours = TPESearchCV(
-            LogisticRegression(solver="liblinear"), grid, n_iter=50, cv=3
-        ).fit(X, y)
-    theirs = GridSearchCV(LogisticRegression(solver="liblinear"), grid, cv=3).fit(X, y)
-    order = [ours.cv_results_["params"].index(p) for p in theirs.cv_results_["params"]]
-    assert sorted(order) == list(range(6))
-    for key in ("mean_test_score", "std_test_score", "rank_test_score"):
-        np.testing.assert_array_equal(
-            ours.cv_results_[key][order], theirs.cv_results_[key]
-        )
+    # With n_iter covering the grid, the candidates come in GridSearchCV's
+    # order (as RandomizedSearchCV's do), so cv_results_ matches row for row.
+    grid = [
+        {"C": [0.1, 1.0, 10.0], "fit_intercept": [True, False]},
+        {"C": [0.5], "penalty": ["l1"]},
+    ]
+    est = LogisticRegression(solver="liblinear")
+    with pytest.warns(UserWarning, match="total space of parameters 7 is smaller"):
+        ours = TPESearchCV(est, grid, n_iter=50, cv=3, random_state=0).fit(X, y)
+    theirs = GridSearchCV(est, grid, cv=3).fit(X, y)
+    assert ours.cv_results_["params"] == theirs.cv_results_["params"]
+    for key, value in theirs.cv_results_.items():
+        if key.endswith("_time"):
+            continue
+        np.testing.assert_array_equal(ours.cv_results_[key], value, err_msg=key)
+        if key.startswith("param_"):
+            np.testing.assert_array_equal(ours.cv_results_[key].mask, value.mask)
+    assert ours.best_index_ == theirs.best_index_
+    assert ours.best_params_ == theirs.best_params_
     assert ours.best_score_ == theirs.best_score_
-    # Ties go to the first candidate in each one's order.
-    best = theirs.cv_results_["mean_test_score"] == theirs.best_score_
-    assert ours.best_params_ in np.array(theirs.cv_results_["params"])[best].tolist()
+
+
+def test_exhaustive_search_that_may_stop_early_goes_in_random_order():
+    # A timeout or a callback may end the search before the grid is done: a
+    # random order then covers the space better than the grid's first rows.
+    # A pruner compares each trial with those before it: they should be typical.
+    grid = {"x": list(range(6)), "z": ["a", "b"]}
+    in_grid_order = list(ParameterGrid(grid))
+    for kwargs in (
+        {"timeout": 1e6},
+        {"callbacks": [lambda study, trial: None]},
+        {"pruner": MedianPruner()},
+    ):
+        search = TPESearchCV(
+            CountingClassifier(), grid, n_iter=12, cv=2, random_state=0, **kwargs
+        ).fit(X, y)
+        params = search.cv_results_["params"]
+        assert sorted(map(repr, params)) == sorted(map(repr, in_grid_order))
+        assert params != in_grid_order
+
+
+def test_empty_cv_iterator_fails_before_any_trial():
+    study = sktune.create_study(direction="maximize")
+    cv = KFold(n_splits=3).split(X)
+    list(cv)  # used up
+    search = TPESearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=cv, study=study)
+    with pytest.raises(ValueError, match="No fits were performed. Was the CV"):
+        search.fit(X, y)
+    assert study.trials == []
+
+
+def test_inconsistent_splitter_fails_with_sklearn_message():
+    class BrokenKFold(KFold):
+        def get_n_splits(self, *args, **kwargs):
+            return 1
+
+    search = TPESearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=BrokenKFold(n_splits=3))
+    with pytest.raises(
+        ValueError,
+        match=r"cv.split and cv.get_n_splits return(ed)? inconsistent results. "
+        r"Expected 1 splits, got 3",
+    ):
+        search.fit(X, y)
 
 
 def test_finite_space_is_never_evaluated_twice():

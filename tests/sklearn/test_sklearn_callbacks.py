@@ -1,0 +1,130 @@
+"""scikit-learn's callbacks (``set_callbacks``, scikit-learn >= 1.9) on
+TPESearchCV: the same task tree as RandomizedSearchCV's ("fit", "search", one
+"candidate-split-evaluation" per candidate and fold, "refit-with-best-params"),
+whatever the joblib backend and the resource plan."""
+
+from __future__ import annotations
+
+import collections
+
+import joblib
+import numpy as np
+import pytest
+from scipy.stats import loguniform
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import RandomizedSearchCV
+
+from sktune import TPESearchCV
+from sktune.pruners import MedianPruner
+from sktune.trial import TrialState
+
+pytest.importorskip("sklearn.callback")
+
+pytestmark = pytest.mark.sklearn_compat
+
+rng = np.random.RandomState(0)
+X = rng.normal(size=(240, 5))
+y = (X[:, 0] + 0.5 * rng.normal(size=240) > 0).astype(int)
+
+
+class Recorder:
+    """Records every hook call; picklable, so it also goes to process workers."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def setup(self, estimator, context):
+        self.calls.append(("setup", context.task_name, None))
+
+    def teardown(self, estimator, context):
+        self.calls.append(("teardown", context.task_name, None))
+
+    def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None):
+        self.calls.append(("begin", context.task_name, None if X is None else len(X)))
+
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None):
+        self.calls.append(("end", context.task_name, None))
+
+    def counts(self) -> collections.Counter:
+        return collections.Counter((hook, task) for hook, task, _ in self.calls)
+
+
+def _tasks(search, recorder, refit=True):
+    n_eval = len(search.cv_results_["params"]) * search.n_splits_
+    return {
+        ("setup", "fit"): 1,
+        ("begin", "fit"): 1,
+        ("begin", "search"): 1,
+        ("begin", "candidate-split-evaluation"): n_eval,
+        ("end", "candidate-split-evaluation"): n_eval,
+        ("end", "search"): 1,
+        ("begin", "refit-with-best-params"): int(refit),
+        ("end", "refit-with-best-params"): int(refit),
+        ("end", "fit"): 1,
+        ("teardown", "fit"): 1,
+    }
+
+
+@pytest.mark.parametrize("refit", [True, False])
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_hooks_of_every_task_as_randomized_search(n_jobs, refit):
+    space = {"C": loguniform(1e-3, 1e2)}
+    ours, theirs = Recorder(), Recorder()
+    with joblib.parallel_config(backend="threading"):
+        search = TPESearchCV(
+            LogisticRegression(), space, n_iter=5, cv=3, n_jobs=n_jobs, refit=refit
+        )
+        search.set_callbacks(ours).fit(X, y)
+        RandomizedSearchCV(
+            LogisticRegression(), space, n_iter=5, cv=3, n_jobs=n_jobs, refit=refit
+        ).set_callbacks(theirs).fit(X, y)
+    expected = {k: v for k, v in _tasks(search, ours, refit).items() if v}
+    assert ours.counts() == expected == theirs.counts()
+    # Each evaluation's hooks get its fold's training rows.
+    sizes = [n for hook, task, n in ours.calls if task == "candidate-split-evaluation"]
+    assert set(sizes) - {None} == {160}
+
+
+def test_hooks_with_process_workers():
+    # The evaluations run (and call their hooks) in the workers; the driver's
+    # tasks are seen here, and nothing fails to pickle.
+    recorder = Recorder()
+    with joblib.parallel_config(backend="loky"):
+        search = TPESearchCV(
+            LogisticRegression(), {"C": loguniform(1e-3, 1e2)}, n_iter=4, cv=2, n_jobs=2
+        )
+        search.set_callbacks(recorder).fit(X, y)
+    counts = recorder.counts()
+    for task in ("fit", "search", "refit-with-best-params"):
+        assert counts[("begin", task)] == counts[("end", task)] == 1
+    assert counts[("setup", "fit")] == counts[("teardown", "fit")] == 1
+    assert hasattr(search, "study_") and len(search.cv_results_["params"]) == 4
+
+
+def test_stepped_plan_has_one_evaluation_task_per_fold():
+    # With partial_fit epochs and pruning, a fold runs in several units: its
+    # task begins once and ends once, pruned or not.
+    recorder = Recorder()
+    search = TPESearchCV(
+        SGDClassifier(random_state=0),
+        {"alpha": loguniform(1e-6, 1e2)},
+        n_iter=12,
+        cv=3,
+        random_state=0,
+        pruner=MedianPruner(n_startup_trials=3),
+        resource="epochs",
+        max_resources=12,
+    )
+    search.set_callbacks(recorder).fit(X, y)
+    states = [t.state for t in search.study_.trials]
+    assert TrialState.PRUNED in states
+    assert recorder.counts() == _tasks(search, recorder)
+
+
+def test_no_context_without_callbacks():
+    search = TPESearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_iter=2, cv=2)
+    search.fit(X, y)
+    # No context tree is built (nor pickled with every task) without callbacks.
+    assert search._callback_root(X, y, None) is None
+    search.set_callbacks(Recorder())
+    assert search._callback_root(X, y, None) is not None
