@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pytest
 from scipy.stats import loguniform
+from search_helpers import dask_backend
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import RandomizedSearchCV
 
@@ -99,6 +100,21 @@ def test_hooks_with_process_workers():
         assert counts[("begin", task)] == counts[("end", task)] == 1
     assert counts[("setup", "fit")] == counts[("teardown", "fit")] == 1
     assert hasattr(search, "study_") and len(search.cv_results_["params"]) == 4
+
+
+def test_hooks_on_a_dask_cluster_as_randomized_search():
+    # Dask serialises the tasks: the evaluations' hooks run on copies of the
+    # callback (as they do for RandomizedSearchCV); the driver's are seen here.
+    space = {"C": loguniform(1e-3, 1e2)}
+    ours, theirs = Recorder(), Recorder()
+    with dask_backend():
+        search = TPESearchCV(LogisticRegression(), space, n_iter=4, cv=2, n_jobs=2)
+        search.set_callbacks(ours).fit(X, y)
+        RandomizedSearchCV(
+            LogisticRegression(), space, n_iter=4, cv=2, n_jobs=2
+        ).set_callbacks(theirs).fit(X, y)
+    assert ours.counts() == theirs.counts()
+    assert ours.counts()[("end", "search")] == 1
 
 
 def test_stepped_plan_has_one_evaluation_task_per_fold():
