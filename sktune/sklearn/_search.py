@@ -38,6 +38,9 @@ __all__ = ["TPESearchCV"]
 #: Study system attribute holding a fingerprint of the data of the search.
 DATA_ATTR = "sktune:data_fingerprint"
 _OWNER = "TPESearchCV"
+#: Most evaluation contexts made for scikit-learn's callbacks (each pickled
+#: task carries them all: about 10 ms per 1,000).
+_MAX_CALLBACK_EVALUATIONS = 10_000
 
 
 def _default_sampler(seed: int) -> BaseSampler:
@@ -460,20 +463,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         n_jobs = joblib.effective_n_jobs(self.n_jobs)
         search_ctx, contexts = None, {}
         if root_ctx is not None:
-            search_ctx = root_ctx.subcontext(
-                task_name="search",
-                max_subtasks=remaining * n_splits,
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self)
-            # All made now: a context tree must not change while a task
-            # holding it is pickled (trials are dispatched asynchronously).
-            contexts = {
-                (c, f): search_ctx.subcontext(
-                    task_name="candidate-split-evaluation", task_id=c * n_splits + f
-                )
-                for c in range(remaining)
-                for f in range(n_splits)
-            }
+            search_ctx, contexts = self._callback_search(root_ctx, remaining, n_splits)
         context = SearchContext(
             estimator=clone(self.estimator),
             X=X,
@@ -595,6 +585,42 @@ class TPESearchCV(_compat.BaseSearchCV):
             return None
         root = self._init_callback_context(max_subtasks=1 + (self.refit is not False))
         return root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+
+    def _callback_search(
+        self, root_ctx: Any, remaining: int, n_splits: int
+    ) -> tuple[Any, dict[tuple[int, int], Any]]:
+        """The "search" callback context (its ``on_fit_task_begin`` called)
+        and the contexts of the evaluations by (candidate, fold).
+
+        They are all made now: a context tree must not change while a task
+        holding it is pickled, and trials are dispatched asynchronously. Every
+        pickled task carries the whole tree, so it is capped at
+        ``_MAX_CALLBACK_EVALUATIONS``; later candidates run without
+        evaluation contexts, with a warning.
+        """
+        n_cands = min(remaining, max(1, _MAX_CALLBACK_EVALUATIONS // n_splits))
+        if n_cands < remaining:
+            warnings.warn(
+                f"scikit-learn's callbacks see the evaluations of the first "
+                f"{n_cands} candidates of {remaining} only (at most "
+                f"{_MAX_CALLBACK_EVALUATIONS} fold fits), and the search's "
+                "other tasks.",
+                UserWarning,
+                stacklevel=3,
+            )
+        search_ctx = root_ctx.subcontext(
+            task_name="search",
+            max_subtasks=n_cands * n_splits,
+            sequential_subtasks=False,
+        ).call_on_fit_task_begin(estimator=self)
+        contexts = {
+            (c, f): search_ctx.subcontext(
+                task_name="candidate-split-evaluation", task_id=c * n_splits + f
+            )
+            for c in range(n_cands)
+            for f in range(n_splits)
+        }
+        return search_ctx, contexts
 
     def _callback_caller(self, n_jobs: int) -> TPESearchCV:
         """The estimator the evaluations' hooks receive: this search, or,

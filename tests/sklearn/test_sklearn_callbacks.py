@@ -144,3 +144,20 @@ def test_no_context_without_callbacks():
     assert search._callback_root(X, y, None) is None
     search.set_callbacks(Recorder())
     assert search._callback_root(X, y, None) is not None
+
+
+def test_evaluation_contexts_are_capped(monkeypatch):
+    # Every pickled task carries the whole context tree: past the cap, later
+    # candidates run without evaluation hooks, and the user is told.
+    monkeypatch.setattr("sktune.sklearn._search._MAX_CALLBACK_EVALUATIONS", 6)
+    recorder = Recorder()
+    search = TPESearchCV(
+        LogisticRegression(), {"C": loguniform(1e-3, 1e2)}, n_iter=5, cv=3
+    ).set_callbacks(recorder)
+    with pytest.warns(UserWarning, match="evaluations of the first 2 candidates"):
+        search.fit(X, y)
+    counts = recorder.counts()
+    assert len(search.cv_results_["params"]) == 5
+    assert counts[("begin", "candidate-split-evaluation")] == 6
+    assert counts[("end", "candidate-split-evaluation")] == 6
+    assert counts[("end", "fit")] == 1
