@@ -315,8 +315,9 @@ def evaluate_candidate(
                 for u in batch:
                     ctx = context.callback_contexts.pop((candidate, u.fold), None)
                     if ctx is not None:
-                        ctx.call_on_fit_task_begin(estimator=context.caller)
-                        begun.append(ctx)
+                        data = _fold_hook_data(context, u.fold)
+                        ctx.call_on_fit_task_begin(estimator=context.caller, **data)
+                        begun.append((ctx, data))
             tasks = [
                 plan.task(context, params, u, candidate, states.get(u.fold))
                 for u in batch
@@ -342,5 +343,24 @@ def evaluate_candidate(
                     return outs, True
         return outs, False
     finally:
-        for ctx in begun:
-            ctx.call_on_fit_task_end(estimator=context.caller)
+        # After Ctrl-C the search tears its callbacks down without waiting for
+        # this thread: no hook may follow.
+        if not should_stop():
+            for ctx, data in begun:
+                ctx.call_on_fit_task_end(estimator=context.caller, **data)
+
+
+def _fold_hook_data(context: SearchContext, fold: int) -> dict[str, Any]:
+    """``X``, ``y`` and ``metadata`` of a fold's training rows for callback
+    hooks, as callables: scikit-learn evaluates them only for hooks that ask."""
+    train = context.splits[fold][0]
+    weight = context.fit_params.get("sample_weight")
+    return {
+        "X": lambda: _compat._safe_indexing(context.X, train),
+        "y": lambda: (
+            None if context.y is None else _compat._safe_indexing(context.y, train)
+        ),
+        "metadata": None
+        if weight is None
+        else lambda: {"sample_weight": _compat._safe_indexing(weight, train)},
+    }

@@ -73,7 +73,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         Number of candidates the study holds at the end (a resumed study
         counts the candidates it already has). Capped at the size of a finite
         space, which is then searched exhaustively, in ``GridSearchCV``'s
-        order (random order with a ``timeout``, ``callbacks`` or a pruner).
+        order (random order with a ``timeout``, ``callbacks`` or a pruner,
+        which may stop the search early or judge candidates by earlier ones).
     scoring : str, callable, list, tuple, dict or None, default=None
         As in scikit-learn. With several metrics, the sampler maximises the
         ``refit`` metric (the first one when ``refit`` is not a metric name).
@@ -581,7 +582,9 @@ class TPESearchCV(_compat.BaseSearchCV):
         if not hasattr(self, "_init_callback_context") or not (
             getattr(self, "_skl_callbacks", None)
             or hasattr(self, "_parent_callback_ctx")
+            or _has_callbacks(self.estimator)
         ):
+            # Without any callback, no tree: each pickled task would carry it.
             return None
         root = self._init_callback_context(max_subtasks=1 + (self.refit is not False))
         return root.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
@@ -624,12 +627,16 @@ class TPESearchCV(_compat.BaseSearchCV):
 
     def _callback_caller(self, n_jobs: int) -> TPESearchCV:
         """The estimator the evaluations' hooks receive: this search, or,
-        when tasks may be pickled to other processes, a copy without the
-        study (its trials would be pickled with every task)."""
+        when tasks may be pickled to other processes, a copy without what may
+        be large or unpicklable (the study and its trials, the storage, the
+        sampler and pruner, the ``callbacks`` parameter), which is pickled
+        with every task."""
         if n_jobs == 1:
             return self
         caller = copy.copy(self)
         caller.__dict__.pop("study_", None)
+        for name in ("study", "storage", "sampler", "pruner", "callbacks"):
+            setattr(caller, name, None)
         return caller
 
     @staticmethod
@@ -681,9 +688,12 @@ class TPESearchCV(_compat.BaseSearchCV):
         ctx = None
         if root_ctx is not None:
             ctx = root_ctx.subcontext(task_name="refit-with-best-params")
+        # A stepped plan trains with partial_fit or slices of a Pipeline, not
+        # best_estimator_.fit: propagated callbacks would never see the task,
+        # so every callback gets this task's hooks instead.
         with (
             ctx.propagate_callback_context(self.best_estimator_)
-            if ctx is not None
+            if ctx is not None and not plan.stepped
             else contextlib.nullcontext()
         ):
             if ctx is not None:
@@ -697,6 +707,18 @@ class TPESearchCV(_compat.BaseSearchCV):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
         if ctx is not None:
             ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+
+
+def _has_callbacks(estimator: Any) -> bool:
+    """Whether ``estimator`` or one of its sub-estimators has scikit-learn
+    callbacks (their tasks then join the search's tree, as in scikit-learn)."""
+    if getattr(estimator, "_skl_callbacks", None):
+        return True
+    try:
+        params = estimator.get_params(deep=True)
+    except Exception:  # a minimal estimator: its own callbacks only
+        return False
+    return any(getattr(v, "_skl_callbacks", None) for v in params.values())
 
 
 def _fixed_point_key(space: Any, fixed: Any) -> Any:

@@ -6,6 +6,7 @@ whatever the joblib backend and the resource plan."""
 from __future__ import annotations
 
 import collections
+import threading
 
 import joblib
 import numpy as np
@@ -14,6 +15,8 @@ from scipy.stats import loguniform
 from search_helpers import dask_backend
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import RandomizedSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sktune import TPESearchCV
 from sktune.pruners import MedianPruner
@@ -36,18 +39,26 @@ class Recorder:
 
     def setup(self, estimator, context):
         self.calls.append(("setup", context.task_name, None))
+        self.roots = getattr(self, "roots", set()) | {context.root_uuid}
 
     def teardown(self, estimator, context):
         self.calls.append(("teardown", context.task_name, None))
 
     def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None):
         self.calls.append(("begin", context.task_name, None if X is None else len(X)))
+        self.roots = getattr(self, "roots", set()) | {context.root_uuid}
 
     def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None):
         self.calls.append(("end", context.task_name, None))
 
     def counts(self) -> collections.Counter:
         return collections.Counter((hook, task) for hook, task, _ in self.calls)
+
+
+class AutoRecorder(Recorder):
+    """An auto-propagated callback: meta-estimators pass it to sub-estimators."""
+
+    max_propagation_depth = None
 
 
 def _tasks(search, recorder, refit=True):
@@ -119,11 +130,12 @@ def test_hooks_on_a_dask_cluster_as_randomized_search():
 
 def test_stepped_plan_has_one_evaluation_task_per_fold():
     # With partial_fit epochs and pruning, a fold runs in several units: its
-    # task begins once and ends once, pruned or not.
-    recorder = Recorder()
+    # task begins once and ends once, pruned or not, with the fold's rows; the
+    # refit (partial_fit, not fit) is reported to propagated callbacks too.
+    recorder = AutoRecorder()
     search = TPESearchCV(
-        SGDClassifier(random_state=0),
-        {"alpha": loguniform(1e-6, 1e2)},
+        make_pipeline(StandardScaler(), SGDClassifier(random_state=0)),
+        {"sgdclassifier__alpha": loguniform(1e-6, 1e2)},
         n_iter=12,
         cv=3,
         random_state=0,
@@ -135,15 +147,42 @@ def test_stepped_plan_has_one_evaluation_task_per_fold():
     states = [t.state for t in search.study_.trials]
     assert TrialState.PRUNED in states
     assert recorder.counts() == _tasks(search, recorder)
+    sizes = [n for hook, task, n in recorder.calls if hook == "begin"]
+    assert sizes.count(160) == len(search.cv_results_["params"]) * 3
 
 
-def test_no_context_without_callbacks():
+def test_context_tree_only_with_callbacks():
+    # Without any callback no tree is built (each pickled task would carry
+    # it); with callbacks on the estimator only, its fits join the search's
+    # tree, as in RandomizedSearchCV.
     search = TPESearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_iter=2, cv=2)
-    search.fit(X, y)
-    # No context tree is built (nor pickled with every task) without callbacks.
     assert search._callback_root(X, y, None) is None
-    search.set_callbacks(Recorder())
-    assert search._callback_root(X, y, None) is not None
+    recorder = Recorder()
+    inner = LogisticRegression().set_callbacks(recorder)
+    TPESearchCV(inner, {"C": [0.1, 1.0]}, n_iter=2, cv=2).fit(X, y)
+    theirs = Recorder()
+    inner = LogisticRegression().set_callbacks(theirs)
+    RandomizedSearchCV(inner, {"C": [0.1, 1.0]}, n_iter=2, cv=2).fit(X, y)
+    assert len(recorder.roots) == len(theirs.roots) == 1
+    assert recorder.counts() == theirs.counts()
+
+
+def test_process_workers_do_not_pickle_the_search_parameters():
+    # The estimator the evaluations' hooks get in a worker is a copy without
+    # the study, storage, sampler, pruner and callbacks parameters: a
+    # callback that cannot be pickled does not break the search.
+    lock = threading.Lock()
+    with joblib.parallel_config(backend="loky"):
+        search = TPESearchCV(
+            LogisticRegression(),
+            {"C": loguniform(1e-3, 1e2)},
+            n_iter=3,
+            cv=2,
+            n_jobs=2,
+            callbacks=[lambda study, trial: lock],
+        )
+        search.set_callbacks(Recorder()).fit(X, y)
+    assert len(search.cv_results_["params"]) == 3
 
 
 def test_evaluation_contexts_are_capped(monkeypatch):
