@@ -115,13 +115,17 @@ def _rebind(source: str, name: str = "RandomizedSearchCV", line: str = _IMPORT) 
     )
     if n:
         return new
-    # On one line, with other names.
+
+    # On one line, alone or with other names.
+    def one_line(m: re.Match) -> str:
+        others = f"{m[1]}{m[2]}".strip().rstrip(",")
+        if not others:
+            return line
+        return f"from sklearn.model_selection import {others}\n{line}"
+
     new, n = re.subn(
         rf"^from sklearn\.model_selection import (.*)\b{name}\b,? ?(.*)$",
-        lambda m: (
-            f"from sklearn.model_selection import {m[1]}{m[2]}".rstrip(", ")
-            + f"\n{line}"
-        ),
+        one_line,
         source,
         count=1,
         flags=re.M,
@@ -156,6 +160,8 @@ def test_rebind_handles_both_import_forms():
         "from sklearn.model_selection import GridSearchCV",
         _IMPORT,
     ]
+    alone = "from sklearn.model_selection import RandomizedSearchCV\n"
+    assert _rebind(alone).splitlines() == [_IMPORT]
 
 
 @pytest.mark.parametrize(
