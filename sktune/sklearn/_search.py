@@ -417,6 +417,11 @@ class TPESearchCV(_compat.BaseSearchCV):
         X, y = indexable(X, y)
         params = _compat._check_method_params(X, params=params)
         routed = self._get_routed_params_for_fit(params)
+        # scikit-learn's callbacks (>= 1.9) start here, as in BaseSearchCV.fit.
+        metadata = None
+        if params.get("sample_weight") is not None:
+            metadata = {"sample_weight": params["sample_weight"]}
+        root_ctx = self._callback_root(X, y, metadata)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
         rs = check_random_state(self.random_state)
@@ -429,11 +434,6 @@ class TPESearchCV(_compat.BaseSearchCV):
                 "No fits were performed. Was the CV iterator empty? Were there "
                 "no candidates?"
             )
-
-        metadata = None
-        if params.get("sample_weight") is not None:
-            metadata = {"sample_weight": params["sample_weight"]}
-        root_ctx = self._callback_root(X, y, metadata)
 
         study = self._make_study(rs)
         # Exposed at once, so that an interrupted search can be resumed.

@@ -200,3 +200,19 @@ def test_evaluation_contexts_are_capped(monkeypatch):
     assert counts[("begin", "candidate-split-evaluation")] == 6
     assert counts[("end", "candidate-split-evaluation")] == 6
     assert counts[("end", "fit")] == 1
+
+
+def test_failed_fit_tears_callbacks_down():
+    # As in BaseSearchCV.fit, callbacks are set up before the splitter runs;
+    # an error after that still ends in teardown.
+    from sklearn.model_selection import KFold
+
+    cv = KFold(n_splits=2).split(X)
+    list(cv)  # used up
+    recorder = Recorder()
+    search = TPESearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=cv)
+    with pytest.raises(ValueError, match="No fits were performed"):
+        search.set_callbacks(recorder).fit(X, y)
+    counts = recorder.counts()
+    assert counts[("setup", "fit")] == counts[("teardown", "fit")] == 1
+    assert counts[("begin", "fit")] == 1
