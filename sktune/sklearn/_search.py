@@ -484,6 +484,7 @@ class TPESearchCV(_compat.BaseSearchCV):
             caller=self._callback_caller(n_jobs) if contexts else None,
         )
         rng = np.random.default_rng(int(rs.randint(np.iinfo(np.int32).max)))
+        pruning = not isinstance(study.pruner, NopPruner)
         seen = set()
         if space.size is not None:
             numbers_done = {r.number for r in before}
@@ -498,14 +499,9 @@ class TPESearchCV(_compat.BaseSearchCV):
                 # RandomizedSearchCV does), so that cv_results_ matches it row
                 # for row; in random order when a timeout or callback may stop
                 # the search, or a pruner judges each trial by those before.
-                shuffle = (
-                    self.timeout is not None
-                    or bool(callbacks)
-                    or not isinstance(study.pruner, NopPruner)
-                )
+                shuffle = self.timeout is not None or bool(callbacks) or pruning
                 self._enqueue_all(study, space, seen, rng, shuffle=shuffle)
         study.sampler.set_budget(n_target)
-        pruning = not isinstance(study.pruner, NopPruner)
         plan = make_resource_plan(
             self.resource,
             context.estimator,
