@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import enum
 import math
@@ -30,6 +31,12 @@ class TrialState(enum.IntEnum):
 
     def __repr__(self) -> str:
         return f"TrialState.{self.name}"
+
+    # As Optuna's: ``f"{state}"`` reads "TrialState.FAIL", not "3".
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
     def is_finished(self) -> bool:
         """Whether the trial will not change any more."""
@@ -150,7 +157,11 @@ class FrozenTrial:
         return max(self.intermediate_values) if self.intermediate_values else None
 
     def copy(self) -> FrozenTrial:
-        """A copy whose dicts can be changed without touching this one."""
+        """A copy that can be changed without touching this one.
+
+        Attributes (user and system) are copied deeply; parameter values, which
+        may be any objects chosen by ``suggest_categorical``, are shared.
+        """
         return FrozenTrial(
             self.number,
             self.state,
@@ -159,11 +170,14 @@ class FrozenTrial:
             self.datetime_complete,
             dict(self._params),
             dict(self._distributions),
-            dict(self.user_attrs),
-            dict(self.system_attrs),
+            _deep_copy(self.user_attrs),
+            _deep_copy(self.system_attrs),
             dict(self.intermediate_values),
             self.trial_id,
         )
+
+    def __copy__(self) -> FrozenTrial:
+        return self.copy()
 
     def _key(self) -> tuple:
         value = self.value
@@ -195,3 +209,17 @@ class FrozenTrial:
             f"FrozenTrial(number={self.number}, state={self.state!r}, "
             f"value={self.value!r}, params={self._params!r})"
         )
+
+
+def _deep_copy(value: Any) -> Any:
+    """A deep copy, fast for the JSON-like values attributes hold."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_deep_copy(v) for v in value]
+    if kind in (str, int, float, bool, type(None)):
+        return value
+    if kind is tuple:
+        return tuple(_deep_copy(v) for v in value)
+    return copy.deepcopy(value)

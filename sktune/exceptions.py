@@ -8,6 +8,7 @@ __all__ = [
     "SktuneError",
     "StorageInternalError",
     "TrialPruned",
+    "UpdateFinishedTrialError",
 ]
 
 
@@ -53,3 +54,13 @@ class DuplicatedStudyError(SktuneError):
 
 class StorageInternalError(SktuneError):
     """The storage failed in a way the caller cannot fix."""
+
+
+class UpdateFinishedTrialError(SktuneError, RuntimeError):
+    """A finished trial was asked to change (as Optuna's exception of that name).
+
+    With a storage shared by several processes, another process marks a trial
+    FAIL when its heartbeat stops for longer than the storage's grace period;
+    :meth:`~sktune.study.Study.optimize` and ``TPESearchCV.fit`` then log a
+    warning and go on with their next trial.
+    """

@@ -29,7 +29,10 @@ class RandomSampler(BaseSampler):
     ----------
     seed : int or None, default=None
         Seed of the random generator; the same seed gives the same trials
-        (when trials run one at a time).
+        (when trials run one at a time). A seeded sampler whose first trial is
+        not the study's first (a resumed study) starts a stream keyed by that
+        trial's number, so that it does not replay the draws of the trials
+        already there.
 
     Examples
     --------
@@ -46,6 +49,7 @@ class RandomSampler(BaseSampler):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._lock = threading.Lock()
+        self._started = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -53,11 +57,13 @@ class RandomSampler(BaseSampler):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("_started", True)
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
+        self._started = True
 
     def sample_independent(
         self,
@@ -67,6 +73,10 @@ class RandomSampler(BaseSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         with self._lock:
+            if not self._started:
+                self._started = True
+                if self.seed is not None and trial.number > 0:
+                    self._rng = np.random.default_rng([self.seed, trial.number])
             u = self._rng.random()
         dist = param_distribution
         return dist.to_external_repr(from_unit_scalar(dist, u))

@@ -26,6 +26,7 @@ from sklearn.model_selection._validation import (
     _fit_and_score,
     _insert_error_scores,
     _normalize_score_results,
+    _score,
     _warn_or_raise_about_fit_failures,
 )
 from sklearn.utils import _safe_indexing
@@ -47,6 +48,7 @@ __all__ = [
     "_normalize_score_results",
     "_routing_enabled",
     "_safe_indexing",
+    "_score",
     "_warn_or_raise_about_fit_failures",
     "_yield_masked_array_for_each_param",
     "expected_failed_checks",

@@ -138,11 +138,37 @@ def fits_epochs_warm(estimator: Any) -> bool:
     )
 
 
+def partial_fit_blocker(estimator: Any) -> str | None:
+    """The setting of ``estimator`` that its ``partial_fit`` refuses, or None.
+
+    scikit-learn's ``partial_fit`` refuses ``early_stopping=True`` (SGD
+    models, multilayer perceptrons) and ``class_weight="balanced"`` (SGD
+    classifiers), which need the whole training set at once.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> partial_fit_blocker(SGDClassifier(early_stopping=True))
+    'early_stopping=True'
+    >>> partial_fit_blocker(SGDClassifier()) is None
+    True
+    """
+    params = estimator.get_params(deep=False)
+    if params.get("early_stopping") is True:
+        return "early_stopping=True"
+    if isinstance(params.get("class_weight"), str) and params["class_weight"] == (
+        "balanced"
+    ):
+        return "class_weight='balanced'"
+    return None
+
+
 def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     """The resource kind of ``resource`` for ``estimator``.
 
     ``"auto"`` is ``"folds"`` without a pruner; with one, ``"epochs"`` if the
-    final step has ``partial_fit``, else ``"estimators"`` if it is a
+    final step has a ``partial_fit`` that its settings allow (see
+    :func:`partial_fit_blocker`), else ``"estimators"`` if it is a
     ``warm_start`` ensemble (or histogram gradient boosting), else
     ``"folds"``.
 
@@ -159,7 +185,7 @@ def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     if not pruning:
         return "folds"
     last = final_step(estimator)
-    if hasattr(last, "partial_fit"):
+    if hasattr(last, "partial_fit") and partial_fit_blocker(last) is None:
         return "epochs"
     if warm_start_param(last) is not None:
         return "estimators"
@@ -231,6 +257,9 @@ class FoldState:
         Fit parameters of ``model``, sliced to the fold's training rows.
     score_params : dict
         Scorer parameters, sliced to the fold's test rows.
+    train_score_params : dict or None
+        Scorer parameters sliced to the fold's training rows (for the train
+        scores), or None.
     done : int
         Resource reached so far.
     fit_time : float
@@ -247,6 +276,7 @@ class FoldState:
     y_test: Any
     fit_params: dict[str, Any]
     score_params: dict[str, Any]
+    train_score_params: dict[str, Any] | None = None
     done: int = 0
     fit_time: float = 0.0
     warm_epochs: bool | None = None
@@ -385,8 +415,10 @@ def _no_auto_early_stopping(model: Any) -> None:
         model.set_params(early_stopping=False)
 
 
-def _score(scorer: Any, model: Any, X: Any, y: Any, params: dict[str, Any]) -> Any:
-    scores = scorer(model, X, y, **params)
+def _score(
+    scorer: Any, model: Any, X: Any, y: Any, params: dict[str, Any], error_score: Any
+) -> Any:
+    scores = _compat._score(model, X, y, scorer, params, error_score)
     if isinstance(scores, Mapping):
         return {k: float(v) for k, v in scores.items()}
     return float(scores)
@@ -479,6 +511,11 @@ def run_step(
             state = _new_state(
                 est, X, y, train, test, fit_params, score_params, fold_data
             )
+            if return_train_score:
+                # As _fit_and_score: the train scores get the training rows'.
+                state.train_score_params = _compat._check_method_params(
+                    X, params=score_params, indices=train
+                )
             if kind == "estimators":
                 _no_auto_early_stopping(state.model)
         _advance(state, kind, stop, param, classes)
@@ -503,12 +540,24 @@ def run_step(
     state.fit_time = fit_time
     start = time.time()
     with _checked(checked):
+        # scikit-learn's _score: a scorer that fails gives error_score, with
+        # a warning, unless error_score="raise".
         out["test_scores"] = _score(
-            scorer, state.model, state.X_test, state.y_test, state.score_params
+            scorer,
+            state.model,
+            state.X_test,
+            state.y_test,
+            state.score_params,
+            error_score,
         )
         if return_train_score:
             out["train_scores"] = _score(
-                scorer, state.model, state.X_train, state.y_train, state.score_params
+                scorer,
+                state.model,
+                state.X_train,
+                state.y_train,
+                state.train_score_params or {},
+                error_score,
             )
     out.update(fit_time=fit_time, score_time=time.time() - start, fit_error=None)
     out[STATE_KEY] = state
@@ -555,10 +604,14 @@ class _SteppedPlan(ResourcePlan):
         if low == "auto":
             low = self._auto_min(int(high))
         if int(low) > int(high):
-            raise ValueError(
-                "The 'min_resources' parameter of TPESearchCV must be <= "
-                f"max_resources ({high}). Got {low!r} instead."
-            )
+            if self.max_resources != "auto":
+                raise ValueError(
+                    "The 'min_resources' parameter of TPESearchCV must be <= "
+                    f"max_resources ({high}). Got {low!r} instead."
+                )
+            # This candidate's own maximum (its n_estimators or max_iter) is
+            # below min_resources: it is trained in one step.
+            low = high
         return int(low), int(high)
 
     def schedule(self, estimator: Any) -> list[int]:
@@ -649,7 +702,8 @@ class _SteppedPlan(ResourcePlan):
             restore = {k: getattr(model, k) for k in ("warm_start", "max_iter")}
         else:
             restore = {}
-        _advance(state, self.kind, high, self._param(model), _classes_of(y))
+        classes = _classes_of(y) if is_classifier(estimator) else None
+        _advance(state, self.kind, high, self._param(model), classes)
         model.set_params(**restore)
         return estimator
 
@@ -771,12 +825,32 @@ def make_plan(
     """
     kind = choose_resource(estimator, resource, pruning)
     last = final_step(estimator)
+    if (
+        kind != "folds"
+        and isinstance(min_resources, int)
+        and isinstance(max_resources, int)
+        and min_resources > max_resources
+    ):
+        # Checked before any fit (with "auto", max_resources is the
+        # candidate's own and is known per candidate only).
+        raise ValueError(
+            "The 'min_resources' parameter of TPESearchCV must be <= "
+            f"max_resources ({max_resources}). Got {min_resources!r} instead."
+        )
     if kind == "epochs":
         if not hasattr(last, "partial_fit"):
             raise ValueError(
                 "The 'resource' parameter of TPESearchCV must be 'epochs' only "
                 "for an estimator (or a Pipeline's last step) with partial_fit;"
                 f" {type(last).__name__} has none. Got 'epochs' instead."
+            )
+        blocker = partial_fit_blocker(last)
+        if blocker is not None:
+            raise ValueError(
+                "The 'resource' parameter of TPESearchCV must be 'epochs' only "
+                "for an estimator whose settings partial_fit accepts; "
+                f"{type(last).__name__} has {blocker}, which partial_fit "
+                "refuses. Got 'epochs' instead."
             )
         return EpochsPlan(min_resources, max_resources, factor, pruner)
     if kind == "estimators":

@@ -12,6 +12,7 @@ caller selected (loky's reusable executor, a thread pool, a dask cluster).
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ import numpy as np
 import sklearn
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune.exceptions import UpdateFinishedTrialError
 from sktune.sklearn import _compat
 from sktune.sklearn._evaluate import (
     ResourcePlan,
@@ -32,6 +34,8 @@ from sktune.sklearn._evaluate import (
     trial_value,
 )
 from sktune.sklearn._results import CV_ATTR, TrialRecord
+
+_logger = logging.getLogger("sktune")
 
 __all__ = ["Scheduler"]
 
@@ -194,6 +198,9 @@ class Scheduler:
                 pruning=self.pruning,
                 should_stop=lambda: self._abort,
             )
+        except UpdateFinishedTrialError:
+            self._lost(trial)
+            return
         except BaseException:
             self._fail(trial)
             raise
@@ -203,7 +210,11 @@ class Scheduler:
         if self._abort:
             self._fail(trial)
             return
-        frozen = self._finish(trial, params, outs, pruned)
+        try:
+            frozen = self._finish(trial, params, outs, pruned)
+        except UpdateFinishedTrialError:
+            self._lost(trial)
+            return
         with self._callback_lock:
             if self.progress_bar is not None:
                 self.progress_bar.update(1)
@@ -228,6 +239,15 @@ class Scheduler:
         if np.isnan(value):
             return self.study.tell(trial, state=TrialState.FAIL)
         return self.study.tell(trial, value)
+
+    def _lost(self, trial: Any) -> None:
+        """Another process failed the trial as stale (no heartbeat within the
+        storage's grace period): its folds are lost, the search goes on."""
+        _logger.warning(
+            "Trial %d was marked failed by another process while it ran (no "
+            "heartbeat within the storage's grace period); its folds are lost.",
+            trial.number,
+        )
 
     def _fail(self, trial: Any) -> None:
         self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)

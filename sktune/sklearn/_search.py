@@ -28,6 +28,7 @@ from sktune.sklearn._results import (
     build_cv_results,
     record_from_trial,
 )
+from sktune.sklearn._resume import check_resume
 from sktune.sklearn._scheduler import Scheduler
 from sktune.sklearn._space import build_search_space
 from sktune.storages import BaseStorage
@@ -142,14 +143,17 @@ class TPESearchCV(_compat.BaseSearchCV):
         resource reached, and the resources grow by ``resource_factor`` from
         ``min_resources`` to ``max_resources``. "auto": "folds" without a
         pruner (plain fits);
-        with one, "epochs" if the estimator has ``partial_fit``, else
-        "estimators" if it is a ``warm_start`` ensemble, else "folds". The
-        refit trains the best candidate the same way with ``max_resources``.
+        with one, "epochs" if the estimator has ``partial_fit`` and its
+        settings allow it (not ``early_stopping=True`` nor
+        ``class_weight="balanced"``), else "estimators" if it is a
+        ``warm_start`` ensemble, else "folds". The refit trains the best
+        candidate the same way with ``max_resources``.
     min_resources : int or "auto", default="auto"
         Smallest resource of a step ("epochs" and "estimators"): the first
         step, or, with a rung pruner and ``resource_factor="auto"``, the
         first rung end at or above it. "auto": 1 epoch, or a sixteenth of
-        ``max_resources`` estimators.
+        ``max_resources`` estimators. A candidate whose own
+        ``max_resources`` ("auto") is smaller is trained in one step.
     max_resources : int or "auto", default="auto"
         Resource of the last step. "auto": for "epochs", the estimator's
         ``max_iter`` if it has one, at most 100, else 100; for
@@ -297,6 +301,11 @@ class TPESearchCV(_compat.BaseSearchCV):
                     f"The 'callbacks' parameter of {_OWNER} must be a list of "
                     f"callables or None. Got {self.callbacks!r} instead."
                 )
+        if isinstance(self.storage, str) and not self.storage.startswith("sqlite:///"):
+            raise InvalidParameterError(
+                f"The 'storage' parameter of {_OWNER} must be None, a BaseStorage "
+                f"or a URL starting with 'sqlite:///'. Got {self.storage!r} instead."
+            )
         if self.study is not None:
             for name in ("sampler", "pruner", "storage", "study_name"):
                 if getattr(self, name) is not None:
@@ -440,6 +449,14 @@ class TPESearchCV(_compat.BaseSearchCV):
         self.study_ = study
         space.check_compatible(study)
         before = self._records(study, space)
+        check_resume(
+            study,
+            before,
+            n_splits=n_splits,
+            scoring=self.scoring,
+            return_train_score=self.return_train_score,
+            owner=_OWNER,
+        )
         self._check_data(study, X, y, resumed=bool(before))
 
         n_target = self.n_iter
@@ -658,6 +675,27 @@ class TPESearchCV(_compat.BaseSearchCV):
 
     def _select_best(self, results: dict[str, Any], refit_metric: Any) -> None:
         if self.refit or not self.multimetric_:
+            if (
+                not callable(self.refit)
+                and "state" in results
+                and not np.any(results["state"] == TrialState.COMPLETE.name)
+            ):
+                # Pruned candidates rank last and are never the best one.
+                message = (
+                    "Every candidate was pruned, so none can be the best one. "
+                    "Give the pruner more start-up trials or a looser rule."
+                )
+                if self.refit:
+                    raise ValueError(
+                        f"{message} (The candidates are in study_; fit with "
+                        "refit=False to get cv_results_.)"
+                    )
+                warnings.warn(
+                    f"{message} best_index_, best_score_ and best_params_ are not set.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                return
             self.best_index_ = self._select_best_index(
                 self.refit, refit_metric, results
             )

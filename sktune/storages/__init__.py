@@ -19,7 +19,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def get_storage(storage: BaseStorage | str | None) -> BaseStorage:
+def get_storage(
+    storage: BaseStorage | str | None, owner: str = "create_study"
+) -> BaseStorage:
     """Turn a storage argument (None, a URL or a storage) into a storage.
 
     Parameters
@@ -27,6 +29,8 @@ def get_storage(storage: BaseStorage | str | None) -> BaseStorage:
     storage : None, str or BaseStorage
         ``None`` for a new in-memory storage, ``"sqlite:///path.db"`` for a
         SQLite file, or a storage object, returned as it is.
+    owner : str, default="create_study"
+        The function named in the error for a bad ``storage``.
 
     Examples
     --------
@@ -44,11 +48,9 @@ def get_storage(storage: BaseStorage | str | None) -> BaseStorage:
 
             return SQLiteStorage(storage)
         raise param_error(
-            "create_study",
+            owner,
             "storage",
             "None, a BaseStorage or a URL starting with 'sqlite:///'",
             storage,
         )
-    raise param_error(
-        "create_study", "storage", "None, a BaseStorage or a URL string", storage
-    )
+    raise param_error(owner, "storage", "None, a BaseStorage or a URL string", storage)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sktune._frozen import FrozenTrial, TrialState
 from sktune.distributions import BaseDistribution
+from sktune.exceptions import UpdateFinishedTrialError
 
 __all__ = ["BaseStorage"]
 
@@ -90,7 +91,7 @@ class BaseStorage(abc.ABC):
 
         Returns False, changing nothing, when asked to move a trial to RUNNING
         that is no longer WAITING (another worker took it). Raises
-        RuntimeError when the trial is already finished.
+        UpdateFinishedTrialError when the trial is already finished.
         """
 
     @abc.abstractmethod
@@ -150,9 +151,15 @@ class BaseStorage(abc.ABC):
         return []
 
     def check_trial_is_updatable(self, trial_id: int, state: TrialState) -> None:
-        """Raise RuntimeError if a trial in ``state`` may not be changed."""
+        """Raise UpdateFinishedTrialError if a trial in ``state`` may not be
+        changed."""
         if state.is_finished():
-            raise RuntimeError(
-                f"Trial {trial_id} is already finished ({state.name}) and "
-                "cannot be updated."
+            # Messages name the trial's number, as users see it (ids are the
+            # storage's own and may be shared by the studies of one file).
+            try:
+                label = f"Trial {self.get_trial(trial_id).number}"
+            except Exception:  # pragma: no cover - the message must not fail
+                label = f"The trial with id {trial_id}"
+            raise UpdateFinishedTrialError(
+                f"{label} is already finished ({state.name}) and cannot be updated."
             )

@@ -121,6 +121,9 @@ _MAX_LISTED_IDS = 200
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
+# Keys of the one-key dicts that stand for a tuple, an opaque object, or an
+# escaped user dict whose only key is one of these.
+_TAGS = ("__tuple__", "__opaque__", "__dict__")
 
 
 def _tag(value: Any, opaque: bool) -> Any:
@@ -136,7 +139,12 @@ def _tag(value: Any, opaque: bool) -> Any:
     if isinstance(value, list):
         return [_tag(v, opaque) for v in value]
     if isinstance(value, dict):
-        return {k: _tag(v, opaque) for k, v in value.items()}
+        tagged = {k: _tag(v, opaque) for k, v in value.items()}
+        if len(value) == 1 and next(iter(value)) in _TAGS:
+            # A user's dict that looks like a tag is escaped, so that it comes
+            # back as the dict it was.
+            return {"__dict__": tagged}
+        return tagged
     if opaque:
         return {"__opaque__": repr(value)}
     return value
@@ -146,6 +154,8 @@ def _untag(value: Any) -> Any:
     if isinstance(value, list):
         return [_untag(v) for v in value]
     if isinstance(value, dict):
+        if len(value) == 1 and "__dict__" in value:
+            return {k: _untag(v) for k, v in value["__dict__"].items()}
         if len(value) == 1 and "__tuple__" in value:
             return tuple(_untag(v) for v in value["__tuple__"])
         if len(value) == 1 and "__opaque__" in value:
@@ -165,7 +175,7 @@ def _dumps(value: Any, what: str, opaque: bool = False) -> str:
 
 def _loads(text: str) -> Any:
     value = json.loads(text)
-    if "__tuple__" in text or "__opaque__" in text:
+    if any(tag in text for tag in _TAGS):
         return _untag(value)
     return value
 
@@ -257,7 +267,11 @@ class SQLiteStorage(BaseStorage):
         Seconds between two heartbeats of a running trial.
     grace_period : float or None, default=None
         Seconds without a heartbeat after which another process treats a
-        RUNNING trial as stale; ``None`` means ``4 * heartbeat_interval``.
+        RUNNING trial as stale; ``None`` means ``4 * heartbeat_interval``. It
+        should exceed the ``heartbeat_interval`` of every process running
+        trials of the study (and the length of any suspension of their
+        machines), or their live trials are failed; a process whose trial was
+        failed this way logs a warning and goes on with its next trial.
     timeout : float, default=60.0
         Seconds a statement waits for a lock held by another process before
         failing (SQLite's busy timeout).

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import is_int, is_real, param_error
-from sktune.exceptions import TrialPruned
+from sktune.exceptions import TrialPruned, UpdateFinishedTrialError
+from sktune.study._trial import check_value
 
 if TYPE_CHECKING:
     from sktune.study._study import CallbackType, ObjectiveFuncType, Study
@@ -22,27 +25,36 @@ _logger = logging.getLogger("sktune")
 
 
 def _check_args(
-    n_trials: Any, timeout: Any, n_jobs: Any, catch: Any, callbacks: Any
-) -> tuple[tuple[type[BaseException], ...], int]:
+    func: Any, n_trials: Any, timeout: Any, n_jobs: Any, catch: Any, callbacks: Any
+) -> tuple[tuple[type[BaseException], ...], int, list[Any]]:
     owner = "Study.optimize"
+    if not callable(func):
+        raise param_error(owner, "func", "a callable", func)
     if n_trials is not None and (not is_int(n_trials) or n_trials < 0):
         raise param_error(owner, "n_trials", "an int >= 0 or None", n_trials)
-    if timeout is not None and (not is_real(timeout) or timeout < 0):
+    if timeout is not None and (
+        not is_real(timeout) or math.isnan(timeout) or timeout < 0
+    ):
         raise param_error(owner, "timeout", "a float >= 0 or None", timeout)
     if not is_int(n_jobs) or n_jobs == 0 or n_jobs < -1:
         raise param_error(owner, "n_jobs", "an int >= 1 or -1", n_jobs)
+    rule = "an exception class or a tuple of them"
     if isinstance(catch, type):
         catch = (catch,)
+    elif not isinstance(catch, Iterable) or isinstance(catch, str | bytes):
+        raise param_error(owner, "catch", rule, catch)
     catch = tuple(catch)
     if not all(isinstance(c, type) and issubclass(c, BaseException) for c in catch):
-        raise param_error(
-            owner, "catch", "an exception class or a tuple of them", catch
-        )
-    if callbacks is not None and not all(callable(c) for c in callbacks):
+        raise param_error(owner, "catch", rule, catch)
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, Iterable) and not isinstance(callbacks, str | bytes):
+        callbacks = list(callbacks)
+    if not isinstance(callbacks, list) or not all(callable(c) for c in callbacks):
         raise param_error(owner, "callbacks", "a list of callables or None", callbacks)
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
-    return catch, int(n_jobs)
+    return catch, int(n_jobs), callbacks
 
 
 def _progress_bar(show: bool, n_trials: int | None, timeout: float | None) -> Any:
@@ -76,10 +88,29 @@ def run_trial(
         caught = exc
     except BaseException:
         # KeyboardInterrupt, SystemExit: keep the record, then propagate.
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         raise
-    # Study.tell checks the value: NaN or a non-number fails with a warning.
-    frozen = study.tell(trial, value if state is None else None, state=state)
+    if state is None and value is None:
+        # Study.tell fails NaN and non-numbers with a warning; None too here.
+        why = check_value(value)[1]
+        warnings.warn(f"Trial {trial.number} failed: {why}", UserWarning, stacklevel=3)
+        state = TrialState.FAIL
+    try:
+        frozen = study.tell(trial, value if state is None else None, state=state)
+    except UpdateFinishedTrialError:
+        # Another process failed the trial as stale (its heartbeat was late by
+        # more than the storage's grace period): its result is lost, the
+        # optimisation goes on.
+        frozen = study._storage.get_trial(trial._trial_id)
+        _logger.warning(
+            "Trial %d was marked %s by another process while it ran (no "
+            "heartbeat within the storage's grace period); its result is lost.",
+            frozen.number,
+            frozen.state.name,
+        )
+        if caught is None or isinstance(caught, (UpdateFinishedTrialError, *catch)):
+            return frozen
+        raise caught from None
     if caught is not None:
         if isinstance(caught, catch):
             _logger.warning("Trial %d failed with %r (caught).", frozen.number, caught)
@@ -109,8 +140,9 @@ def run_optimize(
     show_progress_bar: bool,
 ) -> None:
     """Run trials until the budget is spent or the study is stopped."""
-    catch_t, n_jobs = _check_args(n_trials, timeout, n_jobs, catch, callbacks)
-    callbacks = list(callbacks or [])
+    catch_t, n_jobs, callbacks = _check_args(
+        func, n_trials, timeout, n_jobs, catch, callbacks
+    )
     study._stop_flag = False
     deadline = None if timeout is None else time.monotonic() + timeout
     if n_trials is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import enum
 import threading
 import warnings
@@ -12,7 +11,7 @@ from typing import Any
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import param_error
 from sktune.distributions import BaseDistribution
-from sktune.exceptions import DuplicatedStudyError
+from sktune.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
 from sktune.pruners._base import BasePruner
 from sktune.samplers._base import BaseSampler
 from sktune.storages import BaseStorage, get_storage
@@ -85,7 +84,7 @@ class Study:
         sampler: BaseSampler | None = None,
         pruner: BasePruner | None = None,
     ) -> None:
-        self._storage = get_storage(storage)
+        self._storage = get_storage(storage, owner="Study")
         self._study_id = self._storage.get_study_id_from_name(study_name)
         self.study_name = study_name
         self._direction = self._storage.get_study_direction(self._study_id)
@@ -297,7 +296,7 @@ class Study:
         if current.is_finished():
             if skip_if_finished:
                 return self._storage.get_trial(trial_id)
-            raise RuntimeError(
+            raise UpdateFinishedTrialError(
                 f"Trial {frozen.number} is already finished ({current.name})."
             )
 
@@ -309,6 +308,12 @@ class Study:
                 f"FAIL. Got {state!r} instead."
             )
         out_value: float | None = None
+        if state == TrialState.COMPLETE and value is None:
+            raise ValueError(
+                "No value was told: Study.tell needs a value when the state is "
+                "COMPLETE (or not given); tell state=TrialState.FAIL for a trial "
+                "without one."
+            )
         if state == TrialState.COMPLETE:
             out_value, why = check_value(value)
             if why is not None:
@@ -364,7 +369,23 @@ class Study:
         self._storage.create_new_trial(self._study_id, template_trial=template)
 
     def add_trial(self, trial: FrozenTrial) -> None:
-        """Add a finished trial (for example, from another study)."""
+        """Add a finished trial (for example, from another study).
+
+        The trial is checked first, as Optuna's ``add_trial`` does: it must be
+        COMPLETE with a value that is not NaN, PRUNED, or FAIL without a
+        value, and each parameter must lie in its distribution.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> source = sktune.create_study()
+        >>> source.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+        >>> target = sktune.create_study()
+        >>> target.add_trials(source.trials)
+        >>> len(target.trials)
+        2
+        """
+        _check_template(trial)
         self._storage.create_new_trial(self._study_id, template_trial=trial)
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
@@ -571,7 +592,7 @@ def load_study(
     >>> sktune.load_study(study_name="s", storage=storage).study_name
     's'
     """
-    backend = get_storage(storage)
+    backend = get_storage(storage, owner="load_study")
     if study_name is None:
         names = backend.get_all_study_names()
         if len(names) != 1:
@@ -586,13 +607,13 @@ def load_study(
 
 def delete_study(*, study_name: str, storage: BaseStorage | str) -> None:
     """Delete a study and its trials from a storage."""
-    backend = get_storage(storage)
+    backend = get_storage(storage, owner="delete_study")
     backend.delete_study(backend.get_study_id_from_name(study_name))
 
 
 def get_all_study_names(storage: BaseStorage | str) -> list[str]:
     """Names of the studies in a storage."""
-    return get_storage(storage).get_all_study_names()
+    return get_storage(storage, owner="get_all_study_names").get_all_study_names()
 
 
 def copy_study(
@@ -613,4 +634,46 @@ def copy_study(
         target.set_user_attr(key, value)
     for key, value in source.system_attrs.items():
         target.set_system_attr(key, value)
-    target.add_trials(copy.copy(t) for t in source.get_trials(deepcopy=False))
+    # Every trial as it is (running and waiting ones too), unchecked: they
+    # come from a study, not from a user.
+    for t in source.get_trials(deepcopy=True):
+        target._storage.create_new_trial(target._study_id, template_trial=t)
+
+
+def _check_template(trial: Any) -> None:
+    """Refuse a trial that :meth:`Study.add_trial` cannot store as finished."""
+    owner = "Study.add_trial"
+    if not isinstance(trial, FrozenTrial):
+        raise param_error(owner, "trial", "a FrozenTrial", trial)
+    state, value = trial.state, trial.value
+    if not state.is_finished():
+        raise ValueError(
+            f"The 'trial' parameter of {owner} must be a finished trial (COMPLETE, "
+            f"PRUNED or FAIL). Got trial {trial.number} in state {state.name} "
+            "instead; use enqueue_trial to queue parameters."
+        )
+    if state == TrialState.COMPLETE:
+        checked, why = check_value(value)
+        if why is not None or checked is None:
+            raise ValueError(
+                f"The 'trial' parameter of {owner} must have a value that is a "
+                f"number and not NaN when COMPLETE. Got value={value!r} instead."
+            )
+    elif state == TrialState.FAIL and value is not None:
+        raise ValueError(
+            f"The 'trial' parameter of {owner} must have no value when FAIL. Got "
+            f"value={value!r} instead."
+        )
+    params, dists = trial.params, trial.distributions
+    if set(params) != set(dists):
+        raise ValueError(
+            f"The 'trial' parameter of {owner} must have a distribution for each "
+            f"parameter and no other. Got params {sorted(params)} and "
+            f"distributions {sorted(dists)} instead."
+        )
+    for name, v in params.items():
+        if not dists[name].contains(v):
+            raise ValueError(
+                f"The 'trial' parameter of {owner} must have each parameter in its "
+                f"distribution. Got {name}={v!r}, outside {dists[name]!r}."
+            )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from sktune.importance import BaseImportanceEvaluator, get_param_importances
+from sktune.importance._data import complete_trials
 from sktune.visualization._base import BaseDisplay, TargetType, new_axes, one_source
 
 __all__ = ["ParamImportancesDisplay", "plot_param_importances"]
@@ -78,10 +80,21 @@ class ParamImportancesDisplay(BaseDisplay):
         -------
         ParamImportancesDisplay
         """
-        source = one_source(study, target, target_name, "plot_param_importances")
-        importances = get_param_importances(
-            study, evaluator=evaluator, params=params, target=target
-        )
+        owner = "plot_param_importances"
+        source = one_source(study, target, target_name, owner)
+        if not complete_trials(source)[0]:
+            # As Optuna's plot: an empty chart, with a warning.
+            warnings.warn(
+                f"{owner}: the study has no complete trial with a finite "
+                "target; the chart is empty.",
+                UserWarning,
+                stacklevel=3,
+            )
+            importances: dict[str, float] = {}
+        else:
+            importances = get_param_importances(
+                study, evaluator=evaluator, params=params, target=target
+            )
         return cls(importances=importances, target_name=source.target_name).plot(ax=ax)
 
     def plot(self, ax: Any = None) -> ParamImportancesDisplay:

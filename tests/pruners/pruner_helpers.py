@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 
 import sktune
@@ -26,8 +27,8 @@ def add_finished(
     values = _as_dict(curve)
     now = datetime.datetime.now()
     value = values[max(values)] if state == TrialState.COMPLETE and values else None
-    if state == TrialState.COMPLETE and value is None:
-        value = 0.0
+    if state == TrialState.COMPLETE and (value is None or math.isnan(value)):
+        value = 0.0  # (add_trial refuses a COMPLETE trial without a number)
     study.add_trial(
         FrozenTrial(
             0,

@@ -1,0 +1,92 @@
+"""Checks that a resumed search evaluates candidates as the stored ones were.
+
+A search given a ``storage`` and ``study_name`` continues the study's
+candidates, and ``cv_results_`` mixes the stored rows with the new ones. That
+only makes sense if every row was evaluated on the same splits with the same
+scorers, so a resumed search refuses, before any fit, settings that differ:
+the number of splits (``cv``), the scorers (``scoring``), and train scores
+asked for (``return_train_score``) that the stored candidates lack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sktune.sklearn._results import TrialRecord
+from sktune.study import Study
+
+__all__ = ["SCORING_ATTR", "check_resume", "describe_scoring"]
+
+#: Study system attribute describing the ``scoring`` of the search.
+SCORING_ATTR = "sktune:scoring"
+
+
+def describe_scoring(scoring: Any) -> str:
+    """A stable text naming ``scoring`` (the same in every session).
+
+    Examples
+    --------
+    >>> describe_scoring(("f1_macro", "accuracy"))
+    "['accuracy', 'f1_macro']"
+    >>> describe_scoring(None)
+    'None'
+    """
+    return repr(_describe(scoring))
+
+
+def _describe(scoring: Any) -> Any:
+    if scoring is None or isinstance(scoring, str):
+        return scoring
+    if isinstance(scoring, Mapping):
+        return {str(k): _describe(scoring[k]) for k in sorted(scoring, key=str)}
+    if isinstance(scoring, Sequence | set | frozenset):
+        return sorted(str(_describe(s)) for s in scoring)
+    from sklearn.metrics._scorer import _BaseScorer
+
+    if isinstance(scoring, _BaseScorer):
+        return repr(scoring)  # make_scorer(f1_score, average=macro, ...)
+    name = getattr(scoring, "__qualname__", None) or type(scoring).__qualname__
+    return f"{getattr(scoring, '__module__', '')}.{name}"
+
+
+def check_resume(
+    study: Study,
+    records: list[TrialRecord],
+    *,
+    n_splits: int,
+    scoring: Any,
+    return_train_score: bool,
+    owner: str,
+) -> None:
+    """Raise ValueError if the stored candidates were evaluated otherwise.
+
+    Then record the scoring in the study, for the next resume.
+    """
+    name = study.study_name
+    stored_splits = {len(r.outs) for r in records}
+    if stored_splits and stored_splits != {n_splits}:
+        raise ValueError(
+            f"The 'cv' parameter of {owner} gives {n_splits} splits, but the study "
+            f"{name!r} holds candidates evaluated on {min(stored_splits)} splits. "
+            "Resume with the same cv, or give another study_name."
+        )
+    text = describe_scoring(scoring)
+    stored = study.system_attrs.get(SCORING_ATTR)
+    if records and stored is not None and stored != text:
+        raise ValueError(
+            f"The 'scoring' parameter of {owner} is {text}, but the study {name!r} "
+            f"holds candidates scored with {stored}. Resume with the same scoring, "
+            "or give another study_name."
+        )
+    if return_train_score:
+        for record in records:
+            if any(o is not None and "train_scores" not in o for o in record.outs):
+                raise ValueError(
+                    f"The 'return_train_score' parameter of {owner} is True, but "
+                    f"the study {name!r} holds candidates evaluated without train "
+                    "scores. Resume with return_train_score=False, or give "
+                    "another study_name."
+                )
+    if stored != text:
+        study.set_system_attr(SCORING_ATTR, text)
