@@ -334,6 +334,10 @@ def test_folds_resource_reports_after_each_fold():
         (RandomForestClassifier(), "estimators"),
         (HistGradientBoostingClassifier(), "estimators"),
         (SVC(), "folds"),
+        # partial_fit refuses these settings: the next resource that works.
+        (SGDClassifier(early_stopping=True), "folds"),
+        (SGDClassifier(class_weight="balanced"), "folds"),
+        (MLPClassifier(early_stopping=True), "folds"),
     ],
 )
 def test_auto_picks_what_the_estimator_allows(estimator, expected):
@@ -569,6 +573,9 @@ def test_invalid_resources_are_rejected():
         ).fit(X, y)
     with pytest.raises(ValueError, match="'min_resources' parameter.*<= max"):
         _search(EpochClassifier(), min_resources=9, max_resources=4).fit(X, y)
+    sgd = SGDClassifier(class_weight="balanced")
+    with pytest.raises(ValueError, match="class_weight='balanced', which partial_fit"):
+        _search(sgd, space={"alpha": [1e-4]}, resource="epochs").fit(X, y)
     with pytest.raises(ValueError, match="'max_resources' parameter"):
         _search(EpochClassifier(), max_resources=0).fit(X, y)
 
@@ -625,3 +632,100 @@ def test_pruning_on_a_dask_cluster(make):
     # The steps run on dask workers (the scorer raises elsewhere); the
     # pruner's decisions are taken in the driver between them.
     _fit_threshold_pruned(make, dask_backend(), n_jobs=-1, scoring=on_dask_worker)
+
+
+def test_invalid_explicit_resources_fail_before_any_trial():
+    search = _search(EpochClassifier(), min_resources=9, max_resources=4)
+    with pytest.raises(ValueError, match="'min_resources' parameter.*<= max"):
+        search.fit(X, y)
+    assert [t.state for t in search.study.trials] == [TrialState.WAITING] * len(RATES)
+
+
+def test_a_candidate_below_min_resources_is_trained_in_one_step():
+    # max_resources="auto" is each candidate's n_estimators; 3 < min_resources.
+    space = {"n_estimators": [3, 12]}
+    search = _search(
+        GrowingClassifier(), space=space, n_iter=2, min_resources=4, pruner=None
+    )
+    study = sktune.create_study(direction="maximize", pruner=ThresholdPruner(lower=-1))
+    for n in (3, 12):
+        study.enqueue_trial({"n_estimators": n})
+    search.set_params(study=study).fit(X, y)
+    assert list(search.cv_results_["state"]) == ["COMPLETE", "COMPLETE"]
+    assert list(search.cv_results_["n_resources"]) == [3, 12]
+
+
+def test_partial_fit_regressor_is_refit_without_classes():
+    from sklearn.linear_model import SGDRegressor
+
+    Xr = np.linspace(-1, 1, 60)[:, None]
+    yr = 2.0 * Xr[:, 0]
+    search = TPESearchCV(
+        SGDRegressor(max_iter=4, tol=None, random_state=0),
+        {"alpha": [1e-4, 1e-3]},
+        n_iter=2,
+        cv=3,
+        pruner=MedianPruner(n_startup_trials=1),
+        random_state=0,
+    ).fit(Xr, yr)
+    assert search.best_estimator_.t_ > 1  # trained by partial_fit epochs
+
+
+def test_train_scores_of_steps_use_the_training_rows_weights():
+    from sklearn.metrics import accuracy_score
+
+    est = SGDClassifier(max_iter=3, tol=None, random_state=0)
+    Xc = np.column_stack([np.linspace(-1, 1, N), np.sin(np.arange(N))])
+    yc = (Xc[:, 1] > 0).astype(int)
+    w = np.linspace(0.1, 2.0, N)
+    idx = np.arange(N)
+    train, test = idx[idx % 3 != 0], idx[idx % 3 == 0]  # 40 and 20 rows
+    out = run_step(
+        None, est, Xc, yc, kind="epochs", stop=3, param=None,
+        classes=np.unique(yc), train=train, test=test, parameters={},
+        scorer=check_scoring(est), fit_params={},
+        score_params={"sample_weight": w}, return_train_score=True,
+        error_score="raise",
+    )  # fmt: skip
+    model = out["_state"].model
+    expected = accuracy_score(
+        yc[train], model.predict(Xc[train]), sample_weight=w[train]
+    )
+    assert out["train_scores"] == pytest.approx(expected)
+    expected = accuracy_score(yc[test], model.predict(Xc[test]), sample_weight=w[test])
+    assert out["test_scores"] == pytest.approx(expected)
+
+
+def _failing_scorer(estimator, X_, y_=None):
+    if estimator.rate > 0.5:
+        raise ValueError("scorer failed")
+    return estimator.score(X_)
+
+
+def test_a_failing_scorer_gives_error_score_in_steps():
+    search = _search(EpochClassifier(max_iter=4), scoring=_failing_scorer)
+    with pytest.warns(UserWarning, match="Scoring failed"):
+        search.fit(X, y)
+    res = search.cv_results_
+    failed = [r > 0.5 for r in (p["rate"] for p in res["params"])]
+    assert np.isnan(res["mean_test_score"][failed]).all()
+    assert not np.isnan(res["mean_test_score"][~np.array(failed)]).any()
+    with pytest.raises(ValueError, match="scorer failed"):
+        _search(
+            EpochClassifier(max_iter=4), scoring=_failing_scorer, error_score="raise"
+        ).fit(X, y)
+
+
+def test_every_candidate_pruned_gives_no_best_candidate():
+    def all_pruned(**kwargs):
+        return _search(
+            EpochClassifier(max_iter=4), pruner=ThresholdPruner(lower=100.0), **kwargs
+        )
+
+    with pytest.raises(ValueError, match="Every candidate was pruned"):
+        all_pruned().fit(X, y)
+    search = all_pruned(refit=False)
+    with pytest.warns(UserWarning, match="Every candidate was pruned"):
+        search.fit(X, y)
+    assert set(search.cv_results_["state"]) == {"PRUNED"}
+    assert not hasattr(search, "best_index_")

@@ -152,3 +152,68 @@ def test_other_data_warns_and_same_data_does_not(data, url):
         search(Interruptible(), url, n_iter=4).fit(X, y)
     with pytest.warns(UserWarning, match="other data"):
         search(Interruptible(), url, n_iter=5).fit(X[:-3], y[:-3])
+
+
+@pytest.mark.parametrize(
+    ("changed", "match"),
+    [
+        ({"cv": 5}, "'cv' parameter of TPESearchCV gives 5 splits, .* on 3 splits"),
+        ({"scoring": "neg_mean_absolute_error"}, "'scoring' parameter .* with None"),
+        (
+            {"scoring": ["r2", "neg_mean_absolute_error"], "refit": "r2"},
+            "'scoring' parameter",
+        ),
+        ({"return_train_score": True}, "'return_train_score' parameter"),
+    ],
+)
+def test_other_evaluation_settings_are_refused_before_any_fit(
+    data, url, changed, match
+):
+    X, y = data
+    search(Ridge(), url, n_iter=3).fit(X, y)
+    kwargs = {"cv": N_SPLITS, **changed}
+    resumed = sktune.TPESearchCV(
+        Ridge(),
+        {"alpha": FloatDistribution(-1.0, 1.0)},
+        n_iter=5,
+        storage=url,
+        study_name="resume",
+        random_state=0,
+        **kwargs,
+    )
+    with pytest.raises(ValueError, match=match):
+        resumed.fit(X, y)
+    study = sktune.load_study(study_name="resume", storage=url)
+    assert len(study.trials) == 3
+    # The study is not spoiled: the original settings still resume it.
+    again = search(Ridge(), url, n_iter=5).fit(X, y)
+    assert len(again.cv_results_["params"]) == 5
+
+
+def test_same_scorer_object_in_a_new_session_resumes(data, url):
+    from sklearn.metrics import make_scorer, mean_absolute_error
+
+    X, y = data
+
+    def scorer():
+        return make_scorer(mean_absolute_error, greater_is_better=False)
+
+    search(Ridge(), url, n_iter=3, scoring=scorer()).fit(X, y)
+    resumed = search(Ridge(), url, n_iter=5, scoring=scorer()).fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 5
+
+
+def test_resumed_seeded_random_sampler_draws_new_candidates(data, url):
+    from sktune.samplers import RandomSampler
+
+    X, y = data
+    first = search(Ridge(), url, n_iter=4, sampler=RandomSampler(seed=0)).fit(X, y)
+    resumed = search(Ridge(), url, n_iter=8, sampler=RandomSampler(seed=0)).fit(X, y)
+    alphas = [p["alpha"] for p in resumed.cv_results_["params"]]
+    assert alphas[:4] == [p["alpha"] for p in first.cv_results_["params"]]
+    assert len(set(alphas)) == 8
+    # Still reproducible: the same resume from the same state draws the same.
+    other_url = url.replace("search.db", "other.db")
+    search(Ridge(), other_url, n_iter=4, sampler=RandomSampler(seed=0)).fit(X, y)
+    again = search(Ridge(), other_url, n_iter=8, sampler=RandomSampler(seed=0))
+    assert [p["alpha"] for p in again.fit(X, y).cv_results_["params"]] == alphas

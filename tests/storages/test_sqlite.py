@@ -26,6 +26,7 @@ from sktune.exceptions import (
     DuplicatedStudyError,
     InvalidParameterError,
     StorageInternalError,
+    UpdateFinishedTrialError,
 )
 from sktune.storages import SQLiteStorage, get_storage
 from sktune.storages._sqlite import SCHEMA_VERSION
@@ -292,6 +293,40 @@ def test_finished_trials_cannot_change(url):
     with pytest.raises(KeyError, match="No study with id 999"):
         storage.create_new_trial(999)
     assert storage.get_trial(tid).value == 1.0
+
+
+def test_finished_trials_are_named_by_number_not_storage_id(url):
+    storage = SQLiteStorage(url)
+    # A first study takes ids 1-2, so the second study's trial 0 has id 3.
+    first = sktune.create_study(storage=storage, study_name="first")
+    first.optimize(lambda t: 0.0, n_trials=2)
+    study = sktune.create_study(storage=storage, study_name="second")
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    assert trial._trial_id != trial.number == 0
+    with pytest.raises(UpdateFinishedTrialError, match="^Trial 0 is already"):
+        trial.set_user_attr("k", 1)
+    with pytest.raises(UpdateFinishedTrialError, match="^Trial 0 is already"):
+        study.tell(trial, 2.0)
+
+
+def test_user_dicts_that_look_like_tags_round_trip(url):
+    study = sktune.create_study(storage=url)
+    attrs = {
+        "tuple_like": {"__tuple__": [1, 2]},
+        "opaque_like": {"__opaque__": "x"},
+        "escape_like": {"__dict__": {"__tuple__": []}},
+        "nested": [{"__opaque__": (1, 2)}],
+        "real_tuple": (1, (2, 3)),
+    }
+    trial = study.ask()
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    study.set_user_attr("study_attr", {"__tuple__": ["a"]})
+    study.tell(trial, 1.0)
+    loaded = sktune.load_study(study_name=study.study_name, storage=url)
+    assert loaded.trials[0].user_attrs == attrs
+    assert loaded.user_attrs == {"study_attr": {"__tuple__": ["a"]}}
 
 
 def test_attributes_must_be_json(url):

@@ -194,3 +194,64 @@ def test_stale_detection_spares_this_process_trials(tmp_path):
     with pytest.raises(RuntimeError, match="already finished"):
         study.tell(trial, 1.0)
     assert study.trials[0].state == TrialState.FAIL
+
+
+def _fail_from_elsewhere(path, study_name):
+    """Another process's view, that finds this process's running trial stale."""
+    other = SQLiteStorage(path, grace_period=0.01)
+    time.sleep(0.05)
+    return other.fail_stale_trials(other.get_study_id_from_name(study_name))
+
+
+def test_optimize_goes_on_when_another_process_fails_its_trial(tmp_path, caplog):
+    path = tmp_path / "stale.db"
+    study = sktune.create_study(study_name="s", storage=SQLiteStorage(path))
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 0:
+            assert _fail_from_elsewhere(path, "s")
+        return x
+
+    with caplog.at_level("WARNING", logger="sktune"):
+        study.optimize(objective, n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.FAIL] + [
+        TrialState.COMPLETE
+    ] * 2
+    assert "marked FAIL by another process" in caplog.text
+
+
+def test_search_goes_on_when_another_process_fails_its_trial(tmp_path, caplog):
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sktune import TPESearchCV
+
+    path = tmp_path / "stale.db"
+    calls = []
+
+    class Tree(DecisionTreeClassifier):
+        def fit(self, X, y, **kw):
+            calls.append(1)
+            if len(calls) == 2:  # during the first candidate's second fold
+                assert _fail_from_elsewhere(path, "s")
+            return super().fit(X, y, **kw)
+
+    X, y = load_iris(return_X_y=True)
+    search = TPESearchCV(
+        Tree(),
+        {"max_depth": [1, 2, 3, 4]},
+        n_iter=3,
+        cv=3,
+        storage=SQLiteStorage(path),
+        study_name="s",
+        random_state=0,
+    )
+    with caplog.at_level("WARNING", logger="sktune"):
+        search.fit(X, y)
+    states = [t.state for t in search.study_.trials]
+    assert states[0] == TrialState.FAIL
+    assert "marked failed by another process" in caplog.text
+    # The lost candidate has no row; the others do, and refit ran.
+    assert len(search.cv_results_["params"]) == 2
+    assert hasattr(search, "best_estimator_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import pickle
 import threading
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sktune
+from sktune.distributions import FloatDistribution
 from sktune.exceptions import DuplicatedStudyError, InvalidParameterError
 from sktune.samplers import RandomSampler
 from sktune.storages import InMemoryStorage
@@ -295,8 +297,12 @@ def test_threads_propagate_errors():
         ({"n_trials": 1.5}, "'n_trials'"),
         ({"timeout": -1}, "'timeout'"),
         ({"n_jobs": 0}, "'n_jobs' .* Got 0"),
+        ({"timeout": float("nan")}, "'timeout' .* Got nan"),
         ({"catch": (1,)}, "'catch'"),
+        ({"catch": ValueError("x")}, "'catch' .* Got ValueError"),
+        ({"catch": None}, "'catch' .* Got None"),
         ({"callbacks": [1]}, "'callbacks'"),
+        ({"callbacks": print}, "'callbacks' .* Got <built-in"),
     ],
 )
 def test_optimize_argument_errors(kwargs, match):
@@ -304,6 +310,35 @@ def test_optimize_argument_errors(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         study.optimize(lambda t: 0.0, **kwargs)
     assert len(study.trials) == 0
+
+
+def test_optimize_refuses_a_non_callable_objective_before_any_trial():
+    study = _study()
+    with pytest.raises(InvalidParameterError, match="'func' .* Got None"):
+        study.optimize(None, n_trials=1)
+    assert len(study.trials) == 0
+
+
+def test_optimize_accepts_callbacks_from_any_iterable():
+    study = _study()
+    seen = []
+    study.optimize(
+        lambda t: 0.0, n_trials=2, callbacks=(lambda s, t: seen.append(t.number),)
+    )
+    assert seen == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("function", "owner"),
+    [
+        (lambda url: sktune.load_study(study_name="a", storage=url), "load_study"),
+        (lambda url: sktune.delete_study(study_name="a", storage=url), "delete_study"),
+        (sktune.get_all_study_names, "get_all_study_names"),
+    ],
+)
+def test_storage_errors_name_the_function_called(function, owner):
+    with pytest.raises(InvalidParameterError, match=f"'storage' parameter of {owner}"):
+        function("mysql://host/db")
 
 
 @pytest.mark.parametrize(
@@ -365,6 +400,80 @@ def test_get_trials_filters_and_copies():
     assert len(complete) == 2
     complete[0].params["x"] = 99.0
     assert study.trials[0].params["x"] != 99.0
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+def test_returned_trials_are_deep_copies(storage, tmp_path):
+    url = None if storage == "memory" else f"sqlite:///{tmp_path / 's.db'}"
+    study = sktune.create_study(storage=url)
+    trial = study.ask()
+    trial.set_user_attr("folds", [0.1, 0.2])
+    trial.set_system_attr("meta", {"k": [1]})
+    study.tell(trial, 1.0)
+    for copy in (study.trials[0], study.best_trial, study.get_trials()[0]):
+        copy.user_attrs["folds"].append(999)
+        copy.system_attrs["meta"]["k"].append(2)
+    assert study.trials[0].user_attrs == {"folds": [0.1, 0.2]}
+    assert study.best_trial.system_attrs["meta"] == {"k": [1]}
+
+
+def _frozen(state, value, params=None, dists=None):
+    now = datetime.datetime.now()
+    return FrozenTrial(
+        0, state, value, now, now, params or {}, dists or {}, {}, {}, {}, 0
+    )
+
+
+@pytest.mark.parametrize(
+    ("trial", "match"),
+    [
+        (_frozen(TrialState.COMPLETE, None), "COMPLETE. Got value=None"),
+        (_frozen(TrialState.COMPLETE, math.nan), "COMPLETE. Got value=nan"),
+        (_frozen(TrialState.FAIL, 1.0), "no value when FAIL. Got value=1.0"),
+        (_frozen(TrialState.RUNNING, None), "finished trial .* RUNNING"),
+        (_frozen(TrialState.COMPLETE, 1.0, {"x": 0.5}), "distribution for each"),
+        (
+            _frozen(
+                TrialState.COMPLETE, 1.0, {"x": 7.0}, {"x": FloatDistribution(0, 1)}
+            ),
+            "x=7.0, outside FloatDistribution",
+        ),
+        ("trial", "'trial' parameter of Study.add_trial must be a FrozenTrial"),
+    ],
+)
+def test_add_trial_refuses_invalid_trials(trial, match):
+    study = _study()
+    with pytest.raises(ValueError, match=match):
+        study.add_trial(trial)
+    assert study.trials == []
+
+
+def test_add_trial_accepts_finished_trials_of_another_study():
+    source = _study()
+    source.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    source.enqueue_trial({"x": 0.5})  # a WAITING trial: copy_study keeps it
+    target = _study()
+    target.add_trials(t for t in source.trials if t.state.is_finished())
+    pruned = _frozen(TrialState.PRUNED, None)
+    target.add_trial(pruned)
+    assert [t.state for t in target.trials] == [TrialState.COMPLETE] * 2 + [
+        TrialState.PRUNED
+    ]
+
+
+def test_tell_complete_without_a_value_raises():
+    study = _study()
+    trial = study.ask()
+    with pytest.raises(ValueError, match="No value was told"):
+        study.tell(trial)
+    with pytest.raises(ValueError, match="No value was told"):
+        study.tell(trial, state=TrialState.COMPLETE)
+    assert study.tell(trial, state=TrialState.FAIL).state == TrialState.FAIL
+
+
+def test_trial_state_prints_as_optuna():
+    assert f"{TrialState.FAIL}" == str(TrialState.FAIL) == "TrialState.FAIL"
+    assert TrialState.FAIL == 3
 
 
 def test_trials_dataframe():
@@ -438,3 +547,41 @@ def test_progress_bar_without_tqdm_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match=r"sktune\[progress\]"):
         study.optimize(lambda t: 0.0, n_trials=1, show_progress_bar=True)
     assert len(study.trials) == 0
+
+
+def test_seeded_random_sampler_does_not_replay_a_resumed_study():
+    storage = InMemoryStorage()
+
+    def run(n):
+        study = sktune.create_study(
+            study_name="s",
+            storage=storage,
+            sampler=RandomSampler(seed=0),
+            load_if_exists=True,
+        )
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=n)
+        return [t.params["x"] for t in study.trials]
+
+    first = run(3)
+    both = run(3)
+    assert both[:3] == first and len(set(both)) == 6
+    # A fresh study with the same seed draws the first run's values again.
+    fresh = sktune.create_study(sampler=RandomSampler(seed=0))
+    fresh.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert [t.params["x"] for t in fresh.trials] == first
+
+
+def test_copy_study_keeps_waiting_trials_and_copies_deeply():
+    storage, other = InMemoryStorage(), InMemoryStorage()
+    study = sktune.create_study(study_name="a", storage=storage)
+    trial = study.ask()
+    trial.set_user_attr("folds", [1])
+    study.tell(trial, 1.0)
+    study.enqueue_trial({"x": 0.5})
+    sktune.copy_study(from_study_name="a", from_storage=storage, to_storage=other)
+    copied = sktune.load_study(study_name="a", storage=other)
+    assert [t.state for t in copied.trials] == [TrialState.COMPLETE, TrialState.WAITING]
+    storage.get_all_trials(study._study_id, deepcopy=False)[0].user_attrs[
+        "folds"
+    ].append(2)
+    assert copied.trials[0].user_attrs == {"folds": [1]}
