@@ -267,8 +267,11 @@ class OpaqueChoice:
     against it with :func:`check_distribution_compatibility`.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, index: int | None = None) -> None:
         self.text = text
+        # Its position among the choices of the stored distribution, which
+        # tells apart choices of the same text (it plays no part in equality).
+        self.index = index
 
     def __repr__(self) -> str:
         return self.text
@@ -454,7 +457,11 @@ def json_to_distribution(text: str) -> BaseDistribution:
             attrs["low"], attrs["high"], log=attrs["log"], step=attrs["step"]
         )
     if name == "CategoricalDistribution":
-        return CategoricalDistribution([_decode_choice(c) for c in attrs["choices"]])
+        choices = [_decode_choice(c) for c in attrs["choices"]]
+        for i, c in enumerate(choices):
+            if isinstance(c, OpaqueChoice):
+                c.index = i
+        return CategoricalDistribution(choices)
     raise ValueError(f"Unknown distribution {name!r} in JSON.")
 
 

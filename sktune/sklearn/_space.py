@@ -51,6 +51,7 @@ from sktune.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    OpaqueChoice,
     _choice_key,
     check_distribution_compatibility,
 )
@@ -142,11 +143,8 @@ class _NativeParam(_Param):
         if isinstance(distribution, CategoricalDistribution):
             # Indices of the first occurrence of each distinct choice, and the
             # canonical index of every index.
-            first: dict[str, int] = {}
-            self._canon = []
-            for i, c in enumerate(distribution.choices):
-                self._canon.append(first.setdefault(_choice_key(c), i))
-            self._distinct = sorted(set(first.values()))
+            self._canon = canonical_choices(distribution.choices)
+            self._distinct = sorted(set(self._canon))
 
     @property
     def count(self) -> int | None:
@@ -175,7 +173,9 @@ class _NativeParam(_Param):
     def suggest(self, trial: Any) -> Any:
         d = self.distribution
         if isinstance(d, CategoricalDistribution):
-            return trial.suggest_categorical(self.name, d.choices)
+            # The distribution built once: a new one per trial would key every
+            # choice again (milliseconds for thousands of choices).
+            return trial._suggest(self.name, d)
         if isinstance(d, IntDistribution):
             return trial.suggest_int(self.name, d.low, d.high, step=d.step, log=d.log)
         assert isinstance(d, FloatDistribution)
@@ -185,7 +185,16 @@ class _NativeParam(_Param):
         d = self.distribution
         if isinstance(d, CategoricalDistribution):
             # By value, so that choices read back from storage (OpaqueChoice)
-            # come back as the live objects.
+            # come back as the live objects; by position for choices of the
+            # same text (the stored and live lists match: check_compatible).
+            index = getattr(value, "index", None)
+            if (
+                isinstance(value, OpaqueChoice)
+                and index is not None
+                and index < len(d.choices)
+                and d._keys[index] == d._keys[int(d.to_internal_repr(value))]
+            ):
+                return d.choices[index]
             return d.choices[int(d.to_internal_repr(value))]
         if isinstance(d, IntDistribution):
             return int(round(float(value)))
@@ -194,6 +203,7 @@ class _NativeParam(_Param):
     def key(self, value: Any) -> Any:
         d = self.distribution
         if self._canon is not None:
+            value = self.decode(value)
             return self._canon[int(d.to_internal_repr(value))]
         if isinstance(d, IntDistribution):
             return int(round(float(value)))
@@ -228,9 +238,13 @@ class _CDFParam(_Param):
         # For a small finite discrete support: a q inside each value's CDF step
         # (only values this decoder reaches; tiny tail masses may vanish).
         self._levels: list[float] | None = None
+        # Integer values, except for rv_discrete(values=...) of floats.
+        xk = getattr(getattr(frozen, "dist", frozen), "xk", None)
+        self._ints = xk is None or np.issubdtype(np.asarray(xk).dtype, np.integer)
         if discrete and math.isfinite(lo) and math.isfinite(hi):
-            if hi - lo + 1 <= _MAX_DISCRETE_SUPPORT:
-                self._levels = self._discrete_levels(lo, hi)
+            points = self._support_points(lo, hi)
+            if points is not None:
+                self._levels = self._discrete_levels(points)
 
     def _ppf(self, q: Any) -> np.ndarray:
         """The decoder on arrays: clipped ``q`` in, clipped values out."""
@@ -238,8 +252,29 @@ class _CDFParam(_Param):
         x = np.asarray(self._frozen.ppf(q), dtype=float)
         return np.clip(x, self._lo, self._hi)
 
-    def _discrete_levels(self, lo: float, hi: float) -> list[float]:
-        ks = np.arange(lo, hi + 1.0)
+    def _support_points(self, lo: float, hi: float) -> np.ndarray | None:
+        """The support of a discrete distribution, if small enough to list.
+
+        ``rv_discrete(values=(xk, pk))`` lists its points (any reals, shifted
+        by ``loc``); other scipy discrete distributions live on the integers.
+        """
+        frozen = self._frozen
+        dist = getattr(frozen, "dist", frozen)
+        xk = getattr(dist, "xk", None)
+        if xk is not None and np.ndim(xk) == 1:
+            loc = float(getattr(frozen, "kwds", {}).get("loc", 0.0))
+            args = getattr(frozen, "args", ())
+            if args:  # rv_sample has no shape: a positional argument is loc
+                loc = float(args[0])
+            points = np.unique(np.asarray(xk, dtype=float) + loc)
+            if len(points) > _MAX_DISCRETE_SUPPORT:
+                return None
+            return points[(points >= lo) & (points <= hi)]
+        if hi - lo + 1 > _MAX_DISCRETE_SUPPORT:
+            return None
+        return np.arange(lo, hi + 1.0)
+
+    def _discrete_levels(self, ks: np.ndarray) -> list[float]:
         cdf = np.asarray(self._frozen.cdf(ks), dtype=float)
         prev = np.concatenate([[0.0], cdf[:-1]])
         # The middle of each value's CDF step; keep the values it decodes to
@@ -261,7 +296,7 @@ class _CDFParam(_Param):
 
     def decode(self, value: Any) -> Any:
         x = float(self._ppf(float(value)))
-        if self.discrete and x == round(x):
+        if self.discrete and self._ints and x == round(x):
             return int(round(x))
         return x
 
@@ -489,14 +524,44 @@ def _translate_sequence(name: str, value: Any, fail: Any) -> _Param:
         lo, hi = min(value), max(value)
         return _NativeParam(name, value, IntDistribution(lo, hi, step=abs(value.step)))
     # Distinct choices only, so that no point of the space is evaluated twice.
-    seen: set[str] = set()
-    choices = []
-    for c in value:
-        k = _choice_key(c)
-        if k not in seen:
-            seen.add(k)
-            choices.append(c)
+    values = list(value)
+    canon = canonical_choices(values)
+    choices = [c for i, c in enumerate(values) if canon[i] == i]
     return _NativeParam(name, value, CategoricalDistribution(choices))
+
+
+def canonical_choices(choices: Sequence[Any]) -> list[int]:
+    """For each choice, the index of the first choice that is the same one.
+
+    Values JSON can hold (numbers, strings, None, tuples and lists of them)
+    are the same when equal. Other objects (estimators, arrays, ...) only when
+    they are the same object: their text (parameters, ``repr``) may not tell
+    two of them apart, for example two fitted estimators or two long arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> canonical_choices([1, 2.0, 1, None, None])
+    [0, 1, 0, 3, 3]
+    >>> a = np.zeros(3)
+    >>> canonical_choices([a, np.zeros(3), a])
+    [0, 1, 0]
+    """
+    first: dict[str, int] = {}
+    opaque: dict[str, list[int]] = {}
+    out = []
+    for i, c in enumerate(choices):
+        key = _choice_key(c)
+        if not (key.startswith("{") and '"__opaque__"' in key):
+            out.append(first.setdefault(key, i))
+            continue
+        same = [j for j in opaque.setdefault(key, []) if choices[j] is c]
+        if same:
+            out.append(same[0])
+        else:
+            opaque[key].append(i)
+            out.append(i)
+    return out
 
 
 # -- names ----------------------------------------------------------------------
@@ -510,7 +575,7 @@ def _check_names(
         return
     base = set(estimator.get_params(deep=True))
     for name in sorted(params):
-        if _valid_name(name, params, base):
+        if _valid_name(name, params, base) or _in_replaced_steps(name, params):
             continue
         parts = name.split("__")
         chosen = [
@@ -541,6 +606,38 @@ def _valid_name(name: str, params: dict[str, _Param], base: set[str]) -> bool:
                 for est in params[prefix].estimator_choices()
             )
     return name in base
+
+
+#: Parameters holding a list of ``(name, estimator, ...)`` tuples: a dict that
+#: sets them may also set parameters of the estimators they bring.
+_STEP_LISTS = ("steps", "transformers", "transformer_list", "estimators")
+
+
+def _in_replaced_steps(name: str, params: dict[str, _Param]) -> bool:
+    """Whether ``name`` is a parameter of a step brought by a list of steps
+    set in the same dict (``{"steps": [[("clf", SVC())]], "clf__C": ...}``):
+    ``set_params`` sets the list before the nested parameters."""
+    parts = name.split("__")
+    for i in range(len(parts) - 1, -1, -1):
+        owner = "__".join(parts[:i])
+        step, rest = parts[i], "__".join(parts[i + 1 :])
+        for attr in _STEP_LISTS:
+            param = params.get(f"{owner}__{attr}" if owner else attr)
+            dist = getattr(param, "distribution", None)
+            if not isinstance(dist, CategoricalDistribution):
+                continue
+            for choice in dist.choices:
+                for item in choice if isinstance(choice, list | tuple) else ():
+                    if not (isinstance(item, tuple) and len(item) >= 2):
+                        continue
+                    if item[0] != step:
+                        continue
+                    est = item[1]
+                    if not rest or (
+                        hasattr(est, "get_params") and rest in est.get_params(deep=True)
+                    ):
+                        return True
+    return False
 
 
 # -- the space ------------------------------------------------------------------------

@@ -384,6 +384,9 @@ def test_same_name_different_distributions_per_branch():
         ({"a": stats.poisson(2)}, None),
         ({"a": stats.norm()}, None),
         ([{"a": [1]}, {"b": stats.loguniform(1, 2)}], None),
+        # rv_discrete(values=...): its points, whatever their spacing.
+        ({"a": stats.rv_discrete(values=([0.1, 0.2, 5.0], [0.3, 0.3, 0.4]))}, 3),
+        ({"a": stats.rv_discrete(values=([2, 200_000], [0.5, 0.5]))}, 2),
     ],
 )
 def test_size(space, size):
@@ -740,3 +743,83 @@ def test_space_pickles():
     # (scipy 1.17 itself unpickles Normal(mu, sigma) as a standard normal.)
     assert copy.to_sklearn_params(params) == space.to_sklearn_params(params)
     assert copy.branches == space.branches
+
+
+def test_rv_discrete_points_keep_their_values_and_types():
+    floats = stats.rv_discrete(values=([0.1, 0.2, 5.0], [0.3, 0.3, 0.4]))
+    ints = stats.rv_discrete(values=([2, 200_000], [0.5, 0.5]))
+    space = build_search_space({"f": floats, "i": ints})
+    values = [space.to_sklearn_params(p) for p in space.iter_points()]
+    assert sorted({v["f"] for v in values}) == [0.1, 0.2, 5.0]
+    assert all(type(v["f"]) is float for v in values)
+    assert sorted({v["i"] for v in values}) == [2, 200_000]
+    assert all(type(v["i"]) is int for v in values)
+
+
+def test_distinct_objects_of_the_same_text_stay_distinct():
+    # Their repr or parameters cannot tell these apart; they are not equal.
+    a, b = np.array([0.5]), np.array([0.5 + 1e-9])
+    long_a, long_b = np.zeros(2000), np.zeros(2000)
+    long_b[1000] = 1.0
+    fitted = [StandardScaler().fit([[0.0], [1.0]]), StandardScaler().fit([[5.0]])]
+    for choices in ([a, b], [long_a, long_b], fitted):
+        space = build_search_space({"x": choices})
+        assert space.size == 2
+        got = [space.to_sklearn_params(p)["x"] for p in space.iter_points()]
+        assert got[0] is choices[0] and got[1] is choices[1]
+    # The same object twice, or equal plain values, is one choice.
+    assert build_search_space({"x": [a, a, b]}).size == 2
+    assert build_search_space({"x": [1.0, 1.0, (1, 2), (1, 2)]}).size == 2
+
+
+def test_stored_choices_of_the_same_text_map_back_by_position(tmp_path):
+    from sklearn.datasets import load_iris
+
+    class Logistic(LogisticRegression):
+        def __init__(self, C=1.0, extra=None):
+            super().__init__(C=C, max_iter=300)
+            self.extra = extra
+
+    X, y = load_iris(return_X_y=True)
+    a, b = np.array([0.5]), np.array([0.5 + 1e-9])
+    url = f"sqlite:///{tmp_path / 's.db'}"
+
+    def fit(n_iter):
+        return sktune.TPESearchCV(
+            Logistic(),
+            {"extra": [a, b], "C": [0.1, 1.0]},
+            n_iter=n_iter,
+            cv=2,
+            storage=url,
+            study_name="s",
+            random_state=0,
+        ).fit(X, y)
+
+    fit(2)
+    points = {
+        (p["extra"] is a, p["extra"] is b, p["C"]) for p in fit(4).cv_results_["params"]
+    }
+    assert points == {(True, False, 0.1), (True, False, 1.0), (False, True, 0.1),
+                      (False, True, 1.0)}  # fmt: skip
+
+
+def test_pipeline_steps_set_in_the_same_dict_bring_their_parameters():
+    space = {"steps": [[("sc", StandardScaler()), ("clf", SVC())]]}
+    build_search_space({**space, "clf__gamma": ["scale"]}, estimator=_pipe())
+    with pytest.raises(InvalidParameterError, match="'clf__bogus' is not one"):
+        build_search_space({**space, "clf__bogus": [1]}, estimator=_pipe())
+
+
+def test_choice_lists_are_keyed_once_not_per_trial(monkeypatch):
+    from sktune import distributions
+
+    space = build_search_space({"x": list(np.linspace(0.0, 1.0, 500))})
+    calls = []
+    original = distributions._choice_key
+    monkeypatch.setattr(
+        distributions, "_choice_key", lambda c: calls.append(1) or original(c)
+    )
+    study = sktune.create_study()
+    for _ in range(5):
+        space.suggest(study.ask())
+    assert len(calls) < 50  # not 5 x 500
