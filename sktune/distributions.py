@@ -138,6 +138,11 @@ class FloatDistribution(BaseDistribution):
         high = _check_bound(owner, "high", high)
         if low > high:
             raise param_error(owner, "low", f"<= high={high!r}", low)
+        if not math.isfinite(high - low):
+            # Samplers draw low + u * (high - low).
+            raise param_error(
+                owner, "high", f"such that high - low is finite (low={low!r})", high
+            )
         if not isinstance(log, (bool, np.bool_)):
             raise param_error(owner, "log", "a bool", log)
         if step is not None:
@@ -287,12 +292,11 @@ class OpaqueChoice:
 
 def _encode_choice(choice: Any) -> Any:
     """JSON form of one categorical choice (tagged for tuples and opaque ones)."""
+    if isinstance(choice, np.generic) and choice.shape == ():
+        # numpy scalars (np.str_ too, a str subclass) as the Python value.
+        choice = choice.item()
     if choice is None or isinstance(choice, (bool, str)):
         return choice
-    if isinstance(choice, np.generic) and choice.shape == ():
-        choice = choice.item()
-        if isinstance(choice, (bool, str)):
-            return choice
     if isinstance(choice, int):
         return choice
     if isinstance(choice, float):

@@ -37,6 +37,10 @@ from sktune.exceptions import InvalidParameterError
         ),
         (lambda: FloatDistribution(0.0, 1.0, step=-1), r"'step' .* > 0"),
         (lambda: FloatDistribution(0.0, math.inf), r"'high' .* finite"),
+        (
+            lambda: FloatDistribution(-1e308, 1e308),
+            r"'high' .* high - low is finite .* Got 1e\+308",
+        ),
         (lambda: FloatDistribution("a", 1.0), r"'low' .* finite real number\. Got 'a'"),
         (lambda: FloatDistribution(0.0, 1.0, log="yes"), r"'log' .* bool"),
         (lambda: IntDistribution(5, 1), r"'low' .* <= high=1\. Got 5"),
@@ -246,3 +250,11 @@ def test_numpy_scalars_are_accepted():
     assert d.to_internal_repr(np.float32(0.5)) == 0.5
     assert IntDistribution(0, 4).to_internal_repr(np.int64(3)) == 3.0
     assert CategoricalDistribution([1, 2]).to_internal_repr(np.int64(2)) == 1
+
+
+def test_numpy_strings_are_the_equal_python_strings():
+    d = CategoricalDistribution(["a", "b"])
+    assert d.contains(np.str_("a"))
+    assert d.to_internal_repr(np.str_("b")) == 1.0
+    assert CategoricalDistribution(np.array(["a", "b"])) == d
+    assert CategoricalDistribution(np.array(["a", "b"])).contains("a")

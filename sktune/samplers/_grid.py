@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,17 @@ class GridSampler(BaseSampler):
         self._names = list(self.search_space)
         self._grid = list(itertools.product(*self.search_space.values()))
         self._rng = np.random.default_rng(seed)
+        # Threads of one optimize must not take the same free point.
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
@@ -98,17 +110,26 @@ class GridSampler(BaseSampler):
             gid = self._find_point(fixed)
             if gid is None:
                 return
-        else:
+            self._assign(study, trial, gid)
+            return
+        with self._lock:
             free = sorted(set(range(len(self._grid))) - self._taken_ids(study))
             if free:
                 gid = int(self._rng.choice(free))
             else:
+                # Every point is taken (some may still run): no new trial
+                # starts after this one, which repeats a point.
                 warnings.warn(
                     "Every grid point has been taken; this trial repeats one.",
                     UserWarning,
                     stacklevel=2,
                 )
+                study.stop()
                 gid = int(self._rng.integers(len(self._grid)))
+            self._assign(study, trial, gid)
+
+    @staticmethod
+    def _assign(study: Study, trial: FrozenTrial, gid: int) -> None:
         study._storage.set_trial_system_attr(trial.trial_id, GRID_ID_KEY, gid)
         trial.system_attrs = {**trial.system_attrs, GRID_ID_KEY: gid}
 
@@ -133,7 +154,14 @@ class GridSampler(BaseSampler):
                 f"Parameter {param_name!r} is not in the GridSampler's search space "
                 f"{sorted(self.search_space)}."
             )
-        gid = trial.system_attrs[GRID_ID_KEY]
+        gid = trial.system_attrs.get(GRID_ID_KEY)
+        if gid is None:
+            # An enqueued trial that fixes only some of the grid's parameters.
+            raise ValueError(
+                "All parameters must be specified when using GridSampler with "
+                f"enqueue_trial: {param_name!r} is missing from the enqueued "
+                f"parameters {sorted(trial.system_attrs.get('fixed_params', {}))}."
+            )
         value = self._grid[gid][self._names.index(param_name)]
         if not param_distribution.contains(value):
             warnings.warn(

@@ -223,10 +223,12 @@ def make_resource_plan(
     max_resources: int | str = "auto",
     factor: int | str = "auto",
     pruner: Any = None,
+    space_blocker: str | None = None,
 ) -> ResourcePlan:
     """The plan of a ``resource`` value; ``"auto"`` means ``"folds"`` without
     pruning (see :func:`sktune.sklearn._resources.choose_resource`).
-    ``factor`` and ``pruner`` set the schedule of stepped plans.
+    ``factor`` and ``pruner`` set the schedule of stepped plans;
+    ``space_blocker`` is passed to :func:`sktune.sklearn._resources.make_plan`.
 
     Examples
     --------
@@ -247,6 +249,7 @@ def make_resource_plan(
         max_resources=max_resources,
         factor=factor,
         pruner=pruner,
+        space_blocker=space_blocker,
     )
 
 

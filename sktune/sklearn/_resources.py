@@ -163,6 +163,60 @@ def partial_fit_blocker(estimator: Any) -> str | None:
     return None
 
 
+def space_partial_fit_blocker(
+    estimator: Any, sources: Sequence[Mapping[str, Any]]
+) -> str | None:
+    """A setting that the search space may give the final step and that its
+    ``partial_fit`` refuses (see :func:`partial_fit_blocker`), or None.
+
+    ``sources`` are the space's dicts of what the user gave (lists, choices
+    of estimators for the step, distributions).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> space_partial_fit_blocker(SGDClassifier(), [{"early_stopping": [True]}])
+    'early_stopping=True'
+    >>> space_partial_fit_blocker(SGDClassifier(), [{"alpha": [0.1]}]) is None
+    True
+    """
+    prefix = _step_prefix(estimator)
+    for source in sources:
+        for key, value in source.items():
+            choices = getattr(value, "choices", value)
+            if isinstance(choices, str) or not hasattr(choices, "__iter__"):
+                continue
+            if prefix and key == prefix[:-2]:
+                # The final step itself is chosen.
+                for est in choices:
+                    if hasattr(est, "get_params") and hasattr(est, "partial_fit"):
+                        blocker = partial_fit_blocker(est)
+                        if blocker is not None:
+                            return blocker
+                continue
+            if not key.startswith(prefix) or "__" in key[len(prefix) :]:
+                continue
+            name = key[len(prefix) :]
+            for v in choices:
+                try:
+                    blocker = partial_fit_blocker(_Settings({name: v}))
+                except Exception:  # pragma: no cover - exotic values
+                    continue
+                if blocker is not None:
+                    return blocker
+    return None
+
+
+class _Settings:
+    """Stands for an estimator with the given parameters."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self._params = params
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        return self._params
+
+
 def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     """The resource kind of ``resource`` for ``estimator``.
 
@@ -813,9 +867,12 @@ def make_plan(
     max_resources: int | str = "auto",
     factor: int | str = "auto",
     pruner: Any = None,
+    space_blocker: str | None = None,
 ) -> ResourcePlan:
     """The plan of ``resource`` for ``estimator``; raises if the estimator
-    cannot be trained that way.
+    cannot be trained that way. ``space_blocker`` is a setting the search
+    space may give that ``partial_fit`` refuses
+    (:func:`space_partial_fit_blocker`): "auto" then does not choose epochs.
 
     Examples
     --------
@@ -825,6 +882,15 @@ def make_plan(
     """
     kind = choose_resource(estimator, resource, pruning)
     last = final_step(estimator)
+    if kind == "epochs" and space_blocker is not None:
+        if resource != "auto":
+            raise ValueError(
+                "The 'resource' parameter of TPESearchCV must be 'epochs' only "
+                "for an estimator whose settings partial_fit accepts; the search "
+                f"space may set {space_blocker}, which partial_fit refuses. Got "
+                "'epochs' instead."
+            )
+        kind = "estimators" if warm_start_param(last) is not None else "folds"
     if (
         kind != "folds"
         and isinstance(min_resources, int)

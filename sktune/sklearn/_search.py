@@ -23,6 +23,7 @@ from sktune.pruners import BasePruner, NopPruner
 from sktune.samplers import BaseSampler
 from sktune.sklearn import _compat
 from sktune.sklearn._evaluate import RESOURCES, SearchContext, make_resource_plan
+from sktune.sklearn._resources import space_partial_fit_blocker
 from sktune.sklearn._results import (
     TrialRecord,
     build_cv_results,
@@ -527,6 +528,11 @@ class TPESearchCV(_compat.BaseSearchCV):
             max_resources=self.max_resources,
             factor=self.resource_factor,
             pruner=study.pruner,
+            space_blocker=(
+                space_partial_fit_blocker(context.estimator, space.sources)
+                if pruning
+                else None
+            ),
         )
         bar = self._progress_bar(remaining)
         scheduler = Scheduler(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial
@@ -15,7 +17,10 @@ from sktune.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    _on_grid,
+    check_distribution_compatibility,
 )
+from sktune.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
     import datetime
@@ -136,7 +141,10 @@ class Trial:
         >>> 1e-3 <= trial.suggest_float("lr", 1e-3, 1.0, log=True) <= 1.0
         True
         """
-        return self._suggest(name, FloatDistribution(low, high, log=log, step=step))
+        with _naming(name, "suggest_float"):
+            high = _fit_high(name, low, high, step, integer=False)
+            dist = FloatDistribution(low, high, log=log, step=step)
+        return self._suggest(name, dist)
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
@@ -150,7 +158,15 @@ class Trial:
         >>> trial.suggest_int("depth", 2, 8, step=2) in (2, 4, 6, 8)
         True
         """
-        return self._suggest(name, IntDistribution(low, high, log=log, step=step))
+        with _naming(name, "suggest_int"):
+            # Integral float bounds (1e3) are accepted, as Optuna does.
+            low, high = (
+                int(b) if isinstance(b, float) and b.is_integer() else b
+                for b in (low, high)
+            )
+            high = _fit_high(name, low, high, step, integer=True)
+            dist = IntDistribution(low, high, log=log, step=step)
+        return self._suggest(name, dist)
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoiceType]
@@ -173,9 +189,21 @@ class Trial:
         if name in frozen.distributions:
             old = frozen.distributions[name]
             if old != distribution:
-                raise ValueError(
+                # Another kind, scale or list of choices is an error; moved
+                # bounds get the first value, as in Optuna.
+                try:
+                    check_distribution_compatibility(old, distribution, name)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"Parameter {name!r} was suggested as {old!r} in this "
+                        f"trial and is now suggested as {distribution!r}: {exc}"
+                    ) from None
+                warnings.warn(
                     f"Parameter {name!r} was suggested as {old!r} in this trial "
-                    f"and is now suggested as {distribution!r}."
+                    f"and is now suggested as {distribution!r}; the first value "
+                    "is returned.",
+                    UserWarning,
+                    stacklevel=3,
                 )
             return frozen.params[name]
 
@@ -295,3 +323,45 @@ def check_value(value: Any) -> tuple[float | None, str | None]:
     if math.isnan(value):
         return None, "The objective returned NaN."
     return value, None
+
+
+def _fit_high(name: str, low: Any, high: Any, step: Any, *, integer: bool) -> Any:
+    """``high`` moved down onto the grid of ``step`` from ``low``, with a
+    warning, when ``step`` does not divide the range (as Optuna's
+    ``suggest_float`` and ``suggest_int`` do); unchanged otherwise, and left
+    to the distribution's checks when the arguments are invalid."""
+    numbers = (low, high, step)
+    if step is None or not all(is_real(v) and math.isfinite(v) for v in numbers):
+        return high
+    if step <= 0 or low > high or _on_grid(high, low, step):
+        return high
+    if integer:
+        if not all(is_int(v) for v in numbers):
+            return high
+        fitted: Any = low + (high - low) // step * step
+    else:
+        # In decimal, so that 0.3 * 3 is 0.9 (Optuna does the same).
+        lo, span, st = (
+            Decimal(str(low)),
+            Decimal(str(high)) - Decimal(str(low)),
+            Decimal(str(step)),
+        )
+        fitted = float(span // st * st + lo)
+    warnings.warn(
+        f"The range [{low!r}, {high!r}] of parameter {name!r} is not divisible "
+        f"by step={step!r}; high is set to {fitted!r}.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return fitted
+
+
+@contextlib.contextmanager
+def _naming(name: str, method: str) -> Iterator[None]:
+    """Prefix a bad-bounds error with the parameter being suggested."""
+    try:
+        yield
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(
+            f"Parameter {name!r} of Trial.{method}: {exc}"
+        ) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import qmc
@@ -89,3 +91,30 @@ def test_qmc_covers_better_than_random():
     # 1/32, so no gap exceeds 3/32; random points typically leave wider ones.
     assert max(gaps_qmc) <= 3 / 32 + 1e-12
     assert np.median(gaps_rand) > max(gaps_qmc)
+
+
+def test_grid_threads_never_take_a_point_twice_before_it_is_covered():
+    for seed in range(10):
+        sampler = GridSampler({"x": list(range(20))}, seed=seed)
+        study = sktune.create_study(sampler=sampler)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the repeats' warning
+            study.optimize(lambda t: t.suggest_int("x", 0, 19), n_jobs=4)
+        xs = [t.params["x"] for t in study.trials]
+        # Only trials started while the last points were being taken may
+        # repeat one (at most one per other thread); all 20 are covered.
+        assert set(xs) == set(range(20))
+        assert len(xs) <= 20 + 3
+
+
+def test_grid_with_a_partial_enqueued_point_names_what_is_missing():
+    study = sktune.create_study(sampler=GridSampler({"x": [1, 2], "c": ["a", "b"]}))
+    study.enqueue_trial({"x": 1})
+
+    def objective(trial):
+        return trial.suggest_int("x", 1, 2) + len(
+            trial.suggest_categorical("c", ["a", "b"])
+        )
+
+    with pytest.raises(ValueError, match="All parameters must be specified .* 'c'"):
+        study.optimize(objective, n_trials=1)

@@ -729,3 +729,27 @@ def test_every_candidate_pruned_gives_no_best_candidate():
         search.fit(X, y)
     assert set(search.cv_results_["state"]) == {"PRUNED"}
     assert not hasattr(search, "best_index_")
+
+
+def test_a_space_that_may_set_what_partial_fit_refuses_is_not_trained_in_epochs():
+    space = {"early_stopping": [True, False], "alpha": [1e-4, 1e-2]}
+    est = SGDClassifier(max_iter=5, tol=None, random_state=0)
+    Xc = np.column_stack([np.linspace(-1, 1, N), np.sin(np.arange(N))])
+    yc = (Xc[:, 1] > 0).astype(int)
+    search = TPESearchCV(
+        est, space, n_iter=4, cv=3, pruner=_median(), random_state=0,
+        error_score="raise",
+    ).fit(Xc, yc)  # fmt: skip
+    # "auto" fell back to folds: every candidate fitted, none failed.
+    assert search.cv_results_["n_resources"].max() == 3
+    assert not np.isnan(search.cv_results_["mean_test_score"]).any()
+    with pytest.raises(ValueError, match="space may set early_stopping=True"):
+        TPESearchCV(
+            est, space, n_iter=4, cv=3, pruner=_median(), resource="epochs"
+        ).fit(Xc, yc)
+    pipe = Pipeline([("s", OnceScaler()), ("c", est)])
+    choices = {"c": [SGDClassifier(class_weight="balanced"), SGDClassifier()]}
+    with pytest.raises(ValueError, match="class_weight='balanced'"):
+        TPESearchCV(
+            pipe, choices, n_iter=2, cv=3, pruner=_median(), resource="epochs"
+        ).fit(Xc, yc)

@@ -84,7 +84,7 @@ def test_conflicting_distribution_in_one_trial_raises():
     trial = _study().ask()
     trial.suggest_float("x", 0, 1)
     with pytest.raises(ValueError, match="'x' was suggested as"):
-        trial.suggest_float("x", 0, 2)
+        trial.suggest_float("x", 0.1, 1, log=True)
     with pytest.raises(ValueError, match="'x' was suggested as"):
         trial.suggest_int("x", 0, 1)
 
@@ -585,3 +585,45 @@ def test_copy_study_keeps_waiting_trials_and_copies_deeply():
         "folds"
     ].append(2)
     assert copied.trials[0].user_attrs == {"folds": [1]}
+
+
+def test_same_name_with_moved_bounds_returns_the_first_value():
+    trial = _study().ask()
+    x = trial.suggest_float("x", 0, 1)
+    with pytest.warns(UserWarning, match="the first value is returned"):
+        assert trial.suggest_float("x", 0, 2) == x
+    with pytest.raises(ValueError, match="was suggested as"):
+        trial.suggest_int("x", 0, 1)
+
+
+def test_bad_bounds_name_the_suggested_parameter():
+    trial = _study().ask()
+    with pytest.raises(InvalidParameterError, match="Parameter 'lr' of Trial.sugg"):
+        trial.suggest_float("lr", 0.0, 1.0, log=True)
+    with pytest.raises(
+        InvalidParameterError, match="Parameter 'n' of Trial.suggest_int"
+    ):
+        trial.suggest_int("n", 0, 10, log=True)
+
+
+def test_steps_that_do_not_divide_the_range_move_high_as_optuna():
+    trial = _study().ask()
+    with pytest.warns(UserWarning, match="high is set to 0.9"):
+        trial.suggest_float("x", 0, 1, step=0.3)
+    assert trial.distributions["x"] == FloatDistribution(0.0, 0.9, step=0.3)
+    with pytest.warns(UserWarning, match="high is set to 9"):
+        assert trial.suggest_int("n", 0, 10, step=3) in (0, 3, 6, 9)
+    # Integral float bounds are ints.
+    assert 1 <= trial.suggest_int("m", 1, 1e3, log=True) <= 1000
+    with pytest.raises(InvalidParameterError, match="'low'"):
+        trial.suggest_int("k", 0.5, 3)
+
+
+def test_gamma_returning_no_number_is_a_clear_error():
+    from sktune.samplers import TPESampler
+
+    study = sktune.create_study(
+        sampler=TPESampler(n_startup_trials=2, gamma=lambda n: float("nan"), seed=0)
+    )
+    with pytest.raises(ValueError, match="'gamma' callable .* Got nan for 2 trials"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sktune._frozen import FrozenTrial, TrialState
-from sktune._validation import check_int, check_real, param_error
+from sktune._validation import check_int, check_real, is_real, param_error
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
 from sktune.samplers._tpe._history import COMPLETE, History, decode
@@ -476,7 +476,13 @@ class TPESampler(BaseSampler):
             running = running[present[running, within]]
         m = len(order)
         gamma = self.gamma or default_gamma
-        n_good = _untie(order, min(max(int(gamma(m)), 1), m), hist)
+        size = gamma(m)
+        if isinstance(size, bool) or not is_real(size) or not math.isfinite(size):
+            raise ValueError(
+                f"The 'gamma' callable of TPESampler must return a finite number "
+                f"of good trials. Got {size!r} for {m} trials instead."
+            )
+        n_good = _untie(order, min(max(int(size), 1), m), hist)
         good = np.sort(order[:n_good])
         bad = np.concatenate([np.sort(order[n_good:]), running])
         return all_x, present, good, bad
