@@ -240,7 +240,15 @@ class Trial:
             value = self.study.sampler.sample_independent(
                 self.study, frozen, name, distribution
             )
-        internal = distribution.to_internal_repr(value)
+        try:
+            internal = distribution.to_internal_repr(value)
+        except ValueError as exc:
+            # An enqueued value the distribution cannot hold (2.5 for an int,
+            # a value that is none of the choices).
+            raise ValueError(
+                f"The value {value!r} of parameter {name!r} cannot be held by "
+                f"{distribution!r}: {exc}"
+            ) from None
         self.study._storage.set_trial_param(
             self._trial_id, name, internal, distribution
         )

@@ -627,3 +627,12 @@ def test_gamma_returning_no_number_is_a_clear_error():
     )
     with pytest.raises(ValueError, match="'gamma' callable .* Got nan for 2 trials"):
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+
+
+def test_enqueued_value_the_distribution_cannot_hold_names_the_parameter():
+    study = _study()
+    study.enqueue_trial({"n": 2.5})
+    with pytest.warns(UserWarning, match="outside"):
+        with pytest.raises(ValueError, match="value 2.5 of parameter 'n' cannot be"):
+            study.optimize(lambda t: t.suggest_int("n", 0, 5), n_trials=1)
+    assert study.trials[0].state == TrialState.FAIL
