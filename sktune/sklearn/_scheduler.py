@@ -113,6 +113,8 @@ class Scheduler:
         #: Run the first trial whatever the timeout (a search needs one result).
         self.first_free = first_free
         self.finite = space.size is not None
+        #: Repeats are replaced in finite spaces and finite branches.
+        self.dedup = self.finite or space.has_finite_branch
         #: Outputs of every fold fit of this run (for the failure warning).
         self.outs: list[dict[str, Any]] = []
         self._started = 0
@@ -147,30 +149,42 @@ class Scheduler:
     # -- one trial ---------------------------------------------------------------
     def _ask(self) -> tuple[Any, dict[str, Any]] | None:
         """A new trial and its scikit-learn parameters, never a point already
-        seen (finite spaces); None when every point has been seen."""
+        seen in a finite space or a finite branch of a conditional one; None
+        when every point of a finite space has been seen."""
         study, space = self.study, self.space
         with self._ask_lock:
             if self._abort or self._stop_new:
                 return None
             for attempt in range(_MAX_PROPOSALS + 1):
-                if attempt == _MAX_PROPOSALS:
+                last = attempt == _MAX_PROPOSALS
+                if last and self.finite:
                     point = space.draw_unseen(self.rng, self.seen)
                     if point is None:
                         self._exhausted = True
                         return None
                     study.enqueue_trial(space.to_enqueue(point))
+                elif last:
+                    # Another branch: a continuous one, or an unseen point of
+                    # a finite one.
+                    point = space.draw_replacement(self.rng, self.seen)
+                    if point is not None:
+                        study.enqueue_trial(space.to_enqueue(point))
                 trial = study.ask()
                 try:
                     params = space.suggest(trial)
                 except BaseException:
                     study.tell(trial, state=TrialState.FAIL)
                     raise
-                if not self.finite:
+                if not self.dedup:
                     return self._register(trial), params
                 key = space.point_key(trial.params)
+                if not self.finite and (last or not space.in_finite_branch(key)):
+                    if space.in_finite_branch(key):
+                        self.seen.add(key)
+                    return self._register(trial), params
                 if key not in self.seen:
                     self.seen.add(key)
-                    if len(self.seen) >= space.size:
+                    if self.finite and len(self.seen) >= space.size:
                         self._exhausted = True
                     return self._register(trial), params
                 trial.set_system_attr(DUPLICATE_ATTR, True)

@@ -504,7 +504,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         rng = np.random.default_rng(int(rs.randint(np.iinfo(np.int32).max)))
         pruning = not isinstance(study.pruner, NopPruner)
         seen = set()
-        if space.size is not None:
+        if space.has_finite_branch:
             numbers_done = {r.number for r in before}
             seen = {
                 space.point_key(t.params)
@@ -512,6 +512,7 @@ class TPESearchCV(_compat.BaseSearchCV):
                 if t.number in numbers_done
             }
             seen.discard(None)
+        if space.size is not None:
             if n_target >= space.size:
                 # Every point will be evaluated: in GridSearchCV's order (as
                 # RandomizedSearchCV does), so that cv_results_ matches it row

@@ -881,19 +881,7 @@ class SearchSpace:
         while index >= self._branch_sizes[branch]:  # type: ignore[operator]
             index -= self._branch_sizes[branch]  # type: ignore[operator]
             branch += 1
-        point: dict[str, Any] = {}
-        if len(self._params) > 1:
-            point[BRANCH_PARAM] = branch
-        # Mixed radix, last name fastest (as itertools.product).
-        items = list(self._params[branch].items())
-        digits = []
-        for _, p in reversed(items):
-            assert p.count is not None
-            index, j = divmod(index, p.count)
-            digits.append(j)
-        for (name, p), j in zip(items, reversed(digits)):
-            point[name] = p.value_at(j)
-        return point
+        return self._point_in_branch(branch, index)
 
     def iter_points(self) -> Iterator[dict[str, Any]]:
         """Lazily yield every point of a finite space once (study-side).
@@ -969,6 +957,67 @@ class SearchSpace:
             return None
         return unseen[randbelow(len(unseen))]
 
+    @property
+    def has_finite_branch(self) -> bool:
+        """Whether some branch has finitely many points (duplicates there
+        are replaced even when another branch is continuous)."""
+        return any(size is not None for size in self._branch_sizes)
+
+    def in_finite_branch(self, key: tuple | None) -> bool:
+        """Whether the :meth:`point_key` ``key`` lies in a finite branch."""
+        return key is not None and self._branch_sizes[key[0]] is not None
+
+    def draw_replacement(
+        self, random_state: Any, seen: set | frozenset
+    ) -> dict[str, Any] | None:
+        """A point (or a branch) to try instead of a repeated one, in a space
+        where only some branches are finite.
+
+        Branches are tried in random order: a continuous branch gives
+        ``{"__space__": b}`` (the sampler draws the rest), a finite one an
+        unseen point of it. None when every branch is finite and seen.
+
+        Examples
+        --------
+        >>> from scipy.stats import uniform
+        >>> from sktune.sklearn._space import build_search_space
+        >>> space = build_search_space([{"a": [1]}, {"b": uniform(0, 1)}])
+        >>> space.draw_replacement(0, {space.point_key({"__space__": 0, "a": 1})})
+        {'__space__': 1}
+        """
+        rng = random_state
+        if not hasattr(rng, "permutation"):
+            rng = np.random.default_rng(rng)
+        for branch in (int(b) for b in rng.permutation(len(self._params))):
+            size = self._branch_sizes[branch]
+            if size is None:
+                return {BRANCH_PARAM: branch} if len(self._params) > 1 else None
+            taken = sum(1 for k in seen if k is not None and k[0] == branch)
+            if taken >= size:
+                continue
+            order = rng.permutation(size) if size <= 100_000 else None
+            for j in order if order is not None else range(size):
+                point = self._point_in_branch(branch, int(j))
+                if self.point_key(point) not in seen:
+                    return point
+        return None
+
+    def _point_in_branch(self, branch: int, index: int) -> dict[str, Any]:
+        """The ``index``-th point of a finite branch (mixed radix, the last
+        name fastest, as itertools.product)."""
+        point: dict[str, Any] = {}
+        if len(self._params) > 1:
+            point[BRANCH_PARAM] = branch
+        items = list(self._params[branch].items())
+        digits = []
+        for _, p in reversed(items):
+            assert p.count is not None
+            index, j = divmod(index, p.count)
+            digits.append(j)
+        for (name, p), j in zip(items, reversed(digits)):
+            point[name] = p.value_at(j)
+        return point
+
     def to_enqueue(self, point: Mapping[str, Any]) -> dict[str, Any]:
         """Study-side ``point`` in the form ``Study.enqueue_trial`` stores as
         JSON: categorical choices as ``{"__index__": i}``.
@@ -984,6 +1033,8 @@ class SearchSpace:
         out: dict[str, Any] = {}
         if BRANCH_PARAM in point:
             out[BRANCH_PARAM] = branch
+            if len(point) == 1:  # the branch alone: the sampler draws the rest
+                return out
         for name, p in self._params[branch].items():
             value = point[name]
             d = p.distribution

@@ -230,6 +230,27 @@ def test_finite_space_is_never_evaluated_twice():
     assert all(t.state == TrialState.FAIL for t in dup)
 
 
+@pytest.mark.parametrize("sampler", [None, RandomSampler(seed=0)])
+def test_finite_branches_of_a_continuous_space_are_never_evaluated_twice(sampler):
+    # A model choice whose second branch has one point and third has two: no
+    # point of them is fitted twice, the continuous branch takes the rest.
+    space = [
+        {"x": loguniform(1e-3, 10.0)},
+        {"x": [7]},
+        {"x": [8, 9], "z": ["a"]},
+    ]
+    search = TPESearchCV(
+        CountingClassifier(), space, n_iter=12, cv=2, random_state=0, sampler=sampler
+    )
+    search.fit(X, y)
+    xs = [p["x"] for p in search.cv_results_["params"]]
+    assert len(xs) == 12
+    finite = [x for x in xs if x in (7, 8, 9)]
+    assert len(finite) == len(set(finite))
+    dup = [t for t in search.study_.trials if DUPLICATE_ATTR in t.system_attrs]
+    assert all(t.state == TrialState.FAIL for t in dup)
+
+
 def test_finite_space_search_needs_no_random_replacement():
     # The sampler proposes the best new point itself, so the search never
     # replaces a repeat by a random unseen point, though the model converges.
