@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._locking import LockedState
 from sktune._validation import check_int, param_error
 from sktune.distributions import BaseDistribution, _choice_key
 from sktune.samplers._base import BaseSampler
@@ -23,7 +24,7 @@ __all__ = ["GridSampler"]
 GRID_ID_KEY = "grid_id"
 
 
-class GridSampler(BaseSampler):
+class GridSampler(LockedState, BaseSampler):
     """Evaluate every combination of the given values once, then stop.
 
     Each trial takes a grid point not yet taken, chosen at random (so that
@@ -75,15 +76,6 @@ class GridSampler(BaseSampler):
         self._grid = list(itertools.product(*self.search_space.values()))
         self._rng = np.random.default_rng(seed)
         # Threads of one optimize must not take the same free point.
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def reseed_rng(self) -> None:

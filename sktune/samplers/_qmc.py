@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._locking import LockedState
 from sktune._validation import check_int, param_error
 from sktune.distributions import BaseDistribution
 from sktune.samplers._base import BaseSampler
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["QMCSampler"]
 
 
-class QMCSampler(BaseSampler):
+class QMCSampler(LockedState, BaseSampler):
     """Low-discrepancy sampling: trials cover the space more evenly than random.
 
     The search space is taken from the first finished trial (sampled by
@@ -84,14 +85,9 @@ class QMCSampler(BaseSampler):
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
+        state = super().__getstate__()
         state["_engine"] = None
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sktune._frozen import FrozenTrial
+from sktune._locking import LockedState
 from sktune._validation import check_int
 from sktune.distributions import BaseDistribution
 from sktune.samplers._base import BaseSampler
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["RandomSampler"]
 
 
-class RandomSampler(BaseSampler):
+class RandomSampler(LockedState, BaseSampler):
     """Draw each parameter independently and uniformly.
 
     Log-scaled parameters are uniform in log space; ints and stepped floats
@@ -51,15 +52,9 @@ class RandomSampler(BaseSampler):
         self._lock = threading.Lock()
         self._started = False
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
-
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("_started", True)
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+        super().__setstate__(state)
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()

@@ -153,12 +153,15 @@ def partial_fit_blocker(estimator: Any) -> str | None:
     >>> partial_fit_blocker(SGDClassifier()) is None
     True
     """
-    params = estimator.get_params(deep=False)
-    if params.get("early_stopping") is True:
+    return _settings_blocker(estimator.get_params(deep=False))
+
+
+def _settings_blocker(params: Mapping[str, Any]) -> str | None:
+    """What :func:`partial_fit_blocker` finds in parameters ``params``."""
+    early, weight = params.get("early_stopping"), params.get("class_weight")
+    if isinstance(early, bool | np.bool_) and early:
         return "early_stopping=True"
-    if isinstance(params.get("class_weight"), str) and params["class_weight"] == (
-        "balanced"
-    ):
+    if isinstance(weight, str) and weight == "balanced":
         return "class_weight='balanced'"
     return None
 
@@ -198,23 +201,10 @@ def space_partial_fit_blocker(
                 continue
             name = key[len(prefix) :]
             for v in choices:
-                try:
-                    blocker = partial_fit_blocker(_Settings({name: v}))
-                except Exception:  # pragma: no cover - exotic values
-                    continue
+                blocker = _settings_blocker({name: v})
                 if blocker is not None:
                     return blocker
     return None
-
-
-class _Settings:
-    """Stands for an estimator with the given parameters."""
-
-    def __init__(self, params: dict[str, Any]) -> None:
-        self._params = params
-
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        return self._params
 
 
 def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:

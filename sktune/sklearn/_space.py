@@ -184,18 +184,7 @@ class _NativeParam(_Param):
     def decode(self, value: Any) -> Any:
         d = self.distribution
         if isinstance(d, CategoricalDistribution):
-            # By value, so that choices read back from storage (OpaqueChoice)
-            # come back as the live objects; by position for choices of the
-            # same text (the stored and live lists match: check_compatible).
-            index = getattr(value, "index", None)
-            if (
-                isinstance(value, OpaqueChoice)
-                and index is not None
-                and index < len(d.choices)
-                and d._keys[index] == d._keys[int(d.to_internal_repr(value))]
-            ):
-                return d.choices[index]
-            return d.choices[int(d.to_internal_repr(value))]
+            return d.choices[self._choice_index(value)]
         if isinstance(d, IntDistribution):
             return int(round(float(value)))
         return float(value)
@@ -203,14 +192,31 @@ class _NativeParam(_Param):
     def key(self, value: Any) -> Any:
         d = self.distribution
         if self._canon is not None:
-            value = self.decode(value)
-            return self._canon[int(d.to_internal_repr(value))]
+            return self._canon[self._choice_index(value)]
         if isinstance(d, IntDistribution):
             return int(round(float(value)))
         assert isinstance(d, FloatDistribution)
         if d.step is not None:
             return int(round((float(value) - d.low) / d.step))
         return float(value)
+
+    def _choice_index(self, value: Any) -> int:
+        """Index of the choice ``value`` stands for: by value, so that choices
+        read back from storage (OpaqueChoice) find the live objects, and by
+        position for choices of the same text (the stored and live lists
+        match: check_compatible)."""
+        d = self.distribution
+        assert isinstance(d, CategoricalDistribution)
+        i = int(d.to_internal_repr(value))
+        index = getattr(value, "index", None)
+        if (
+            isinstance(value, OpaqueChoice)
+            and index is not None
+            and index < len(d.choices)
+            and d._keys[index] == d._keys[i]
+        ):
+            return index
+        return i
 
     def estimator_choices(self) -> list[Any]:
         d = self.distribution

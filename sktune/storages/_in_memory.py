@@ -9,6 +9,7 @@ from collections.abc import Container
 from typing import Any
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._locking import LockedState
 from sktune.distributions import BaseDistribution
 from sktune.exceptions import DuplicatedStudyError
 from sktune.storages._base import BaseStorage
@@ -31,7 +32,7 @@ class _StudyRecord:
         self.waiting: set[int] = set()
 
 
-class InMemoryStorage(BaseStorage):
+class InMemoryStorage(LockedState, BaseStorage):
     """Keep studies in memory (lost when the process ends).
 
     Thread-safe. ``get_all_trials(deepcopy=False)`` returns the live records,
@@ -55,14 +56,7 @@ class InMemoryStorage(BaseStorage):
         self._next_study_id = 0
         self._next_trial_id = 0
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
+    _lock_type = threading.RLock
 
     # -- studies ---------------------------------------------------------------
     def create_new_study(self, direction: str, study_name: str | None = None) -> int:

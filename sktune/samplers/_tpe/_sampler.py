@@ -12,6 +12,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._locking import LockedState
 from sktune._validation import check_int, check_real, is_real, param_error
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
@@ -111,7 +112,7 @@ class _Model:
         self.observed = observed
 
 
-class TPESampler(BaseSampler):
+class TPESampler(LockedState, BaseSampler):
     """Tree-structured Parzen Estimator: propose where good trials cluster.
 
     Observed trials are split into a good group (the best ``gamma(n)``) and a
@@ -273,16 +274,12 @@ class TPESampler(BaseSampler):
         self._qmc_cols: dict[tuple[str, BaseDistribution], int] = {}
 
     # -- plumbing ----------------------------------------------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_lock"]
-        return state
+    _lock_type = threading.RLock
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("_given", {})
         state.setdefault("_branch", set())
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
+        super().__setstate__(state)
 
     def reseed_rng(self) -> None:
         with self._lock:
