@@ -12,7 +12,7 @@ group, of weight 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
@@ -76,6 +76,11 @@ def _merge(name: str, dists: list[BaseDistribution]) -> BaseDistribution:
     assert isinstance(first, (FloatDistribution, IntDistribution))
     low = min(d.low for d in dists)  # type: ignore[attr-defined]
     high = max(d.high for d in dists)  # type: ignore[attr-defined]
+    if any(d.step != first.step for d in dists):  # type: ignore[attr-defined]
+        # trials on different grids: no single grid holds every value
+        if isinstance(first, IntDistribution):
+            return IntDistribution(low, high, log=first.log)
+        return FloatDistribution(low, high, log=first.log)
     if low == first.low and high == first.high:
         return first
     try:
@@ -133,7 +138,13 @@ def check_params(
         seen.update(dict.fromkeys(keys))
     if params is None:
         return list(seen)
-    if isinstance(params, str) or not all(isinstance(p, str) for p in params):
+    if not isinstance(params, (str, bytes)) and isinstance(params, Iterable):
+        params = list(params)  # a one-shot iterator is read once
+    if (
+        isinstance(params, (str, bytes))
+        or not isinstance(params, list)
+        or not all(isinstance(p, str) for p in params)
+    ):
         raise TypeError(
             f"The 'params' parameter of {owner} must be a list of parameter "
             f"names or None. Got {params!r} instead."

@@ -72,6 +72,10 @@ class BaseImportanceEvaluator:
             )
         names = check_params(params, trials, owner)
         groups, _ = prepare(trials, names)
+        # trees are invariant to rescaling y; keep its variance finite
+        scale = float(np.max(np.abs(y)))
+        if scale > 0.0:
+            y = y / scale
         result = dict.fromkeys(names, 0.0)
         total_var = float(np.var(y))
         if total_var <= 0.0:

@@ -73,10 +73,7 @@ class Source:
         """The target value of a trial, None when it has none."""
         if self.target is None:
             return trial.value
-        try:
-            out = self.target(trial)
-        except (KeyError, TypeError, ValueError):
-            return None
+        out = self.target(trial)  # a failing target raises, as in Optuna
         if out is None:
             return None
         out = float(out)

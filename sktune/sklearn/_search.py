@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import numbers
 import time
 import warnings
@@ -112,7 +113,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         last and are never best. None: every candidate runs every fold.
     timeout : float or None, default=None
         Seconds after which no new candidate starts (the first candidate of a
-        new study always runs, so that ``best_*`` exist).
+        new study always runs, so that ``best_*`` exist). ``None`` or
+        ``numpy.inf``: no limit.
     callbacks : list of callables or None, default=None
         ``callback(study, frozen_trial)`` after each candidate;
         ``study.stop()`` in a callback ends the search (candidates running
@@ -217,7 +219,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         "random_state": ["random_state"],
         "sampler": [BaseSampler, None],
         "pruner": [BasePruner, None],
-        "timeout": [_compat.Interval(numbers.Real, 0, None, closed="neither"), None],
+        "timeout": [_compat.Interval(numbers.Real, 0, None, closed="both"), None],
         "callbacks": [list, tuple, None],
         "study": [Study, None],
         "storage": [str, BaseStorage, None],
@@ -420,6 +422,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         (2,)
         """
         callbacks = self._check_extra_params()
+        # numpy.inf means no limit, as in Study.optimize.
+        timeout = None if self.timeout == math.inf else self.timeout
         space = build_search_space(
             self.param_distributions, estimator=self.estimator, owner=_OWNER
         )
@@ -518,7 +522,7 @@ class TPESearchCV(_compat.BaseSearchCV):
                 # RandomizedSearchCV does), so that cv_results_ matches it row
                 # for row; in random order when a timeout or callback may stop
                 # the search, or a pruner judges each trial by those before.
-                shuffle = self.timeout is not None or bool(callbacks) or pruning
+                shuffle = timeout is not None or bool(callbacks) or pruning
                 self._enqueue_all(study, space, seen, rng, shuffle=shuffle)
         study.sampler.set_budget(n_target)
         plan = make_resource_plan(
@@ -546,7 +550,7 @@ class TPESearchCV(_compat.BaseSearchCV):
             n_workers=min(n_jobs, max(remaining, 1)),
             parallel=n_jobs > 1,
             pruning=pruning,
-            timeout=self.timeout,
+            timeout=timeout,
             callbacks=callbacks,
             progress_bar=bar,
             rng=rng,

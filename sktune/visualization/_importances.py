@@ -82,10 +82,10 @@ class ParamImportancesDisplay(BaseDisplay):
         """
         owner = "plot_param_importances"
         source = one_source(study, target, target_name, owner)
-        if not complete_trials(source)[0]:
+        if len(complete_trials(source)[0]) < 2:
             # As Optuna's plot: an empty chart, with a warning.
             warnings.warn(
-                f"{owner}: the study has no complete trial with a finite "
+                f"{owner}: the study has fewer than 2 complete trials with a finite "
                 "target; the chart is empty.",
                 UserWarning,
                 stacklevel=3,

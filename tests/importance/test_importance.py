@@ -302,3 +302,57 @@ def test_categorical_values_equal_but_not_identical_to_the_choices():
     assert copies[0].params["kernel"] is not trials[0].params["kernel"]
     assert original.X[:, 1:].sum() == 60  # one-hot
     np.testing.assert_array_equal(original.X, copied.X)
+
+
+def test_step_changing_between_trials_keeps_every_value():
+    # The first trial's grid (step 0.5) must not absorb the other trials'
+    # values (step 0.01): x alone matters.
+    def objective(trial):
+        step = 0.5 if trial.number == 0 else 0.01
+        x = trial.suggest_float("x", 0, 1, step=step)
+        trial.suggest_float("y", 0, 1)
+        return (x - 0.3) ** 2
+
+    study = _study(objective, n_trials=120)
+    trials, _ = complete_trials(resolve_source(study, None, None, "t"))
+    groups, _ = prepare(trials, ["x", "y"])
+    x_col = groups[0].X[:, groups[0].names.index("x")]
+    assert len(np.unique(x_col)) == len({t.params["x"] for t in trials})
+    for evaluator in (fanova(), mdi()):
+        assert get_param_importances(study, evaluator=evaluator)["x"] > 0.9
+
+
+@pytest.mark.parametrize("penalty", [1e200, np.finfo(float).max])
+def test_huge_finite_values_give_finite_importances(penalty):
+    def objective(trial):
+        x = trial.suggest_float("x", -1, 1)
+        trial.suggest_float("y", -1, 1)
+        return penalty if x > 0.8 else x**2
+
+    study = _study(objective, n_trials=60)
+    for evaluator in (fanova(), mdi()):
+        imp = get_param_importances(study, evaluator=evaluator)
+        assert all(np.isfinite(v) for v in imp.values())
+        assert math.isclose(sum(imp.values()), 1.0)
+        assert next(iter(imp)) == "x"
+
+
+def test_params_as_iterator_is_read_once(x_only_study):
+    expected = get_param_importances(
+        x_only_study, evaluator=fanova(), params=["x", "y"]
+    )
+    got = get_param_importances(
+        x_only_study, evaluator=fanova(), params=(p for p in ["x", "y"])
+    )
+    assert got == expected
+    with pytest.raises(TypeError, match="'params' parameter.*Got 5"):
+        get_param_importances(x_only_study, evaluator=fanova(), params=5)
+
+
+def test_target_errors_propagate(x_only_study):
+    # As in Optuna: a mistake in the target is the user's to see, not a
+    # "no complete trial" error.
+    with pytest.raises(KeyError, match="acuracy"):
+        get_param_importances(
+            x_only_study, evaluator=fanova(), target=lambda t: t.user_attrs["acuracy"]
+        )

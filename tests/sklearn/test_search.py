@@ -719,6 +719,20 @@ def test_study_timeout_callbacks_and_dataframe():
     assert len(search.cv_results_["params"]) == 1
 
 
+def test_infinite_timeout_is_no_limit():
+    # As Study.optimize(timeout=inf): no limit, so a finite space is still
+    # searched exhaustively in GridSearchCV's order (a finite timeout shuffles).
+    grid = {"C": [0.01, 0.1, 1.0, 10.0], "tol": [1e-4, 1e-3]}
+    expected = list(ParameterGrid(grid))
+    search = TPESearchCV(
+        LogisticRegression(solver="liblinear"), grid, n_iter=8, cv=2, timeout=np.inf
+    ).fit(X, y)
+    assert search.cv_results_["params"] == expected
+    # timeout=0, as Study.optimize accepts: only the first candidate runs.
+    search.set_params(timeout=0).fit(X, y)
+    assert len(search.cv_results_["params"]) == 1
+
+
 def test_reproducible_with_random_state():
     def run():
         return TPESearchCV(

@@ -346,3 +346,13 @@ def test_importing_visualization_does_not_import_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("n_complete", [0, 1])
+def test_param_importances_with_fewer_than_two_trials_is_an_empty_chart(n_complete):
+    # As Optuna's plot, which draws rather than raises on such a study.
+    study = sktune.create_study()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=n_complete)
+    with pytest.warns(UserWarning, match="fewer than 2 complete trials"):
+        ax = vis.plot_param_importances(study)
+    assert len(ax.patches) == 0
