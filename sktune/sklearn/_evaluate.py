@@ -23,6 +23,7 @@ Resource kinds plug in as :class:`ResourcePlan` subclasses (see
 from __future__ import annotations
 
 import math
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,12 +254,45 @@ def make_resource_plan(
     )
 
 
-class Runner:
-    """Runs work units: plain calls (``n_jobs=1``) or through joblib."""
+class _Raised:
+    """An exception a task raised, returned as a value so that joblib never
+    sees it: joblib answers an exception by aborting the pool, and loky's
+    pool is shared by every candidate running at once."""
 
-    def __init__(self, context: SearchContext, parallel: bool) -> None:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+        # The traceback does not survive pickling from a worker process.
+        self.traceback = "".join(traceback.format_exception(exc))
+
+
+class TaskTraceback(Exception):
+    """The traceback of an exception raised in a joblib worker process."""
+
+    def __str__(self) -> str:
+        return "\n" + str(self.args[0]) if self.args else ""
+
+
+def _call_capturing(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # re-raised in the driver (Runner.run_tasks)
+        return _Raised(exc)
+
+
+class Runner:
+    """Runs work units: plain calls (``n_jobs=1``) or through joblib.
+
+    ``n_jobs`` is the number of jobs of each joblib call (by default the
+    search's); an exception of a task is raised once the call's other tasks
+    have finished, without aborting the pool.
+    """
+
+    def __init__(
+        self, context: SearchContext, parallel: bool, n_jobs: int | None = None
+    ) -> None:
         self.context = context
         self.parallel = parallel
+        self.n_jobs = context.n_jobs if n_jobs is None else n_jobs
 
     def run(
         self,
@@ -275,10 +309,14 @@ class Runner:
         """Run ``(function, args, kwargs)`` tasks; results in the same order."""
         if not self.parallel or len(tasks) == 0:
             return [f(*a, **k) for f, a, k in tasks]
-        parallel = Parallel(
-            n_jobs=self.context.n_jobs, pre_dispatch=self.context.pre_dispatch
-        )
-        return list(parallel(delayed(f)(*a, **k) for f, a, k in tasks))
+        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.context.pre_dispatch)
+        outs = list(parallel(delayed(_call_capturing)(f, *a, **k) for f, a, k in tasks))
+        for out in outs:
+            if isinstance(out, _Raised):
+                if out.exc.__traceback__ is None:  # (raised in another process)
+                    raise out.exc from TaskTraceback(out.traceback)
+                raise out.exc
+        return outs
 
 
 def evaluate_candidate(

@@ -271,19 +271,27 @@ class Scheduler:
         """Run the trials; exceptions of fits (``error_score="raise"``) and
         KeyboardInterrupt propagate after the running trials are told FAIL."""
         self.study._stop_flag = False
+        kind = _pool_kind()
         try:
-            if self.n_workers == 1:
+            if self.n_workers == 1 or kind == "process per call":
+                # joblib's multiprocessing backend starts a pool of n_jobs
+                # processes per call: one trial at a time, its folds on them.
                 runner = Runner(self.context, parallel=self.parallel)
                 while (candidate := self._claim()) is not None:
                     self._run_trial(candidate, runner)
             else:
-                self._run_threads()
+                self._run_threads(kind)
         finally:
             self.study._stop_flag = False
 
-    def _run_threads(self) -> None:
+    def _run_threads(self, kind: str) -> None:
         enter = _thread_context()
-        runner = Runner(self.context, parallel=True)
+        n_jobs = self.context.n_jobs or 1
+        if kind == "threads per call":
+            # Each call opens its own n_jobs threads: share n_jobs between the
+            # drivers, or they would run n_jobs * n_workers fits at once.
+            n_jobs = max(1, n_jobs // self.n_workers)
+        runner = Runner(self.context, parallel=True, n_jobs=n_jobs)
 
         def drive(candidate: int) -> None:
             with enter():
@@ -320,6 +328,22 @@ class Scheduler:
             pool.shutdown()
             raise
         pool.shutdown()
+
+
+def _pool_kind() -> str:
+    """How the active joblib backend provides workers to each call:
+    ``"shared"`` (one pool for every call of the process: loky's reusable
+    executor, dask, and any other backend), ``"threads per call"``
+    (threading) or ``"process per call"`` (multiprocessing)."""
+    from joblib._parallel_backends import MultiprocessingBackend, ThreadingBackend
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if isinstance(backend, ThreadingBackend):
+        return "threads per call"
+    if isinstance(backend, MultiprocessingBackend):
+        return "process per call"
+    return "shared"
 
 
 def _thread_context() -> Callable[[], Any]:

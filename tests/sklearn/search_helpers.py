@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -112,3 +113,45 @@ def on_dask_worker(estimator, X_, y_=None):
 
     get_worker()
     return float(estimator.score(X_, y_))
+
+
+class LoggedClassifier(ClassifierMixin, BaseEstimator):
+    """Each fit sleeps ``delay`` seconds and writes its start and end time to
+    a new file in ``log_dir`` (so that fits in worker processes are seen too);
+    fits with ``x == "fail"`` raise ValueError("boom") at once."""
+
+    def __init__(self, x=0, delay=0.15, log_dir=None):
+        self.x = x
+        self.delay = delay
+        self.log_dir = log_dir
+
+    def fit(self, X, y=None):
+        import time
+        import uuid
+
+        if self.x == FAILING:
+            raise ValueError("boom")
+        start = time.monotonic()
+        time.sleep(self.delay)
+        if self.log_dir is not None:
+            with open(os.path.join(self.log_dir, uuid.uuid4().hex), "w") as f:
+                f.write(f"{start} {time.monotonic()}")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def most_fits_at_once(log_dir) -> int:
+    """The largest number of LoggedClassifier fits that overlapped in time."""
+    events = []
+    for name in os.listdir(log_dir):
+        with open(os.path.join(log_dir, name)) as f:
+            start, end = map(float, f.read().split())
+        events += [(start, 1), (end, -1)]
+    running = peak = 0
+    for _, step in sorted(events):  # an end before a start at the same time
+        running += step
+        peak = max(peak, running)
+    return peak

@@ -9,7 +9,15 @@ import threading
 import joblib
 import numpy as np
 import pytest
-from search_helpers import SleepyClassifier, clf_data, dask_backend, on_dask_worker
+from search_helpers import (
+    FAILING,
+    LoggedClassifier,
+    SleepyClassifier,
+    clf_data,
+    dask_backend,
+    most_fits_at_once,
+    on_dask_worker,
+)
 
 from sktune import TPESearchCV
 from sktune.distributions import FloatDistribution
@@ -65,8 +73,56 @@ def test_error_in_a_parallel_trial_propagates():
         search.set_params(estimator__delay="not a number", error_score="raise")
         with pytest.raises(TypeError):
             search.fit(X, y)
-    states = {t.state for t in search.study_.trials}
-    assert states == {TrialState.FAIL}
+    # The first failure stops the search: the other grid point may never
+    # have started (it stays WAITING in the study, to run on a resume).
+    states = [t.state for t in search.study_.trials]
+    assert TrialState.FAIL in states
+    assert set(states) <= {TrialState.FAIL, TrialState.WAITING}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_fit_error_lets_the_other_running_candidate_finish(backend):
+    # joblib aborts the pool of a call whose task raised; loky's pool is
+    # shared by every candidate running at once, so the healthy candidate
+    # must not be killed with it, nor its error replace the fit's.
+    search = TPESearchCV(
+        LoggedClassifier(delay=0.6),
+        {"x": [0, FAILING]},
+        n_iter=2,
+        cv=3,
+        n_jobs=2,
+        pre_dispatch=1,
+        error_score="raise",
+    )
+    with joblib.parallel_config(backend=backend):
+        with pytest.raises(ValueError, match="boom") as info:
+            search.fit(X, y)
+    states = {t.params["x"]: t.state for t in search.study_.trials}
+    assert states == {0: TrialState.COMPLETE, FAILING: TrialState.FAIL}
+    if backend == "loky":  # the worker's traceback is kept
+        assert "raise ValueError" in str(info.value.__cause__)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["threading", pytest.param("multiprocessing", marks=pytest.mark.slow)],
+)
+def test_backends_that_open_workers_per_call_run_at_most_n_jobs_fits(backend, tmp_path):
+    # threading and multiprocessing start n_jobs workers per joblib call:
+    # n_jobs driver threads must not each get n_jobs of them.
+    search = TPESearchCV(
+        LoggedClassifier(log_dir=str(tmp_path)),
+        {"x": list(range(6))},
+        n_iter=4,
+        cv=4,
+        n_jobs=2,
+        refit=False,
+    )
+    with joblib.parallel_config(backend=backend):
+        search.fit(X, y)
+    assert len(os.listdir(tmp_path)) == 16
+    assert most_fits_at_once(tmp_path) <= 2
 
 
 def _pid_score(estimator, X_, y_=None):
