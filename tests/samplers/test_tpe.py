@@ -423,3 +423,45 @@ def test_feasibility_matches_the_choices_seen_with_each_pattern():
     np.testing.assert_array_equal(got, expected)
     assert 0 < got.mean() < 1
     assert hist.feasible(hist.x, ~np.isnan(hist.x)).all()
+
+
+@pytest.mark.parametrize("objective", [_mixed, _branches])
+@pytest.mark.parametrize("constant_liar", [False, True])
+def test_reusing_the_good_estimator_changes_no_proposal(
+    objective, constant_liar, monkeypatch
+):
+    # l(x) is reused while the good group is the same trials; every proposal
+    # must be what a freshly fitted l(x) gives.
+    def run():
+        study = sktune.create_study(
+            sampler=TPESampler(seed=3, constant_liar=constant_liar)
+        )
+        running = []
+        for _ in range(45):
+            trial = study.ask()
+            running.append((trial, objective(trial)))
+            if len(running) == (2 if constant_liar else 1):
+                study.tell(*running.pop(0))
+        for trial, value in running:
+            study.tell(trial, value)
+        return [t.params for t in study.trials]
+
+    builds = []
+    original = TPESampler._estimator
+
+    def counting(self, *args, **kwargs):
+        builds.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TPESampler, "_estimator", counting)
+    cached = run()
+    n_cached = len(builds)
+    monkeypatch.setattr(
+        TPESampler,
+        "_good_estimator",
+        lambda self, hist, x, present, rows, specs, structural, dims: counting(
+            self, x, present, rows, specs, structural
+        ),
+    )
+    assert run() == cached
+    assert n_cached < len(builds) - n_cached  # (the cache was used)

@@ -117,6 +117,9 @@ class History:
         self._count_cache: tuple[int, np.ndarray] | None = None
         # (categorical dimension, choice) -> signatures it was seen with.
         self.cat_seen: dict[tuple[int, int], set[tuple[int, ...]]] = {}
+        #: The latest good-group estimators by what they were fitted on (the
+        #: sampler reuses one while its good group stays the same).
+        self.good_cache: dict[Any, Any] = {}
 
     # -- dimensions ------------------------------------------------------------
     def dim(self, name: str, dist: BaseDistribution, *, create: bool) -> int | None:

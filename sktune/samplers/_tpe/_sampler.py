@@ -32,6 +32,8 @@ __all__ = ["TPESampler", "default_gamma", "default_weights"]
 
 # Columns of the start-up Sobol sequence; later dimensions are drawn at random.
 _QMC_DIMS = 64
+# Good-group estimators kept for reuse (see TPESampler._good_estimator).
+_GOOD_CACHE_SIZE = 8
 # Extra rounds of candidates drawn when every candidate repeats an observed
 # point of a discrete space.
 _REPEAT_ROUNDS = 3
@@ -576,12 +578,43 @@ class TPESampler(LockedState, BaseSampler):
                 # [0, 1] or are category indices, so -1 marks absence.
                 observed = np.nan_to_num(all_x, nan=-1.0)
         return _Model(
-            self._estimator(all_x, present, good, specs, structural),
+            self._good_estimator(hist, all_x, present, good, specs, structural, dims),
             self._estimator(all_x, present, bad, specs),
             signatures,
             dims,
             observed,
         )
+
+    def _good_estimator(
+        self,
+        hist: History,
+        x: np.ndarray,
+        present: np.ndarray,
+        rows: np.ndarray,
+        specs: list,
+        structural: np.ndarray,
+        dims: np.ndarray | None,
+    ) -> ParzenEstimator:
+        """l(x), reused while the good group is the same trials (a new trial
+        usually joins the bad group): finished trials' rows never change, and
+        l depends on nothing else (unless ``weights`` is user-given)."""
+        if self.weights is not None:
+            return self._estimator(x, present, rows, specs, structural)
+        key = (
+            rows.tobytes(),
+            hist.n_dims,
+            None if dims is None else dims.tobytes(),
+            structural.tobytes(),
+        )
+        cache = hist.good_cache
+        estimator = cache.get(key)
+        if estimator is None:
+            estimator = self._estimator(x, present, rows, specs, structural)
+            # One per kind of draw (first, within a branch): a few suffice.
+            if len(cache) >= _GOOD_CACHE_SIZE:
+                del cache[next(iter(cache))]
+            cache[key] = estimator
+        return estimator
 
     def _propose(
         self,
