@@ -15,6 +15,8 @@ scikit-learn, or chosen to make the comparison fair:
   deterministic function of the parameters (Bayesmark left it free).
 - MLPs keep ``early_stopping=True`` and get ``max_iter=50`` (for every method)
   to keep the benchmark affordable.
+- AdaBoost classifiers run SAMME, the only algorithm left in scikit-learn
+  (Bayesmark ran the then default SAMME.R).
 - "logit" ranges: neither Optuna nor scikit-optimize has a logit-scaled
   prior, so every peer gets these ranges uniform on the linear scale; the
   space is thus exactly the same for all.

@@ -224,7 +224,11 @@ def _optuna_dist(optuna: Any, dist: Any) -> Any:
     lo, hi = dist.support()
     if name == "randint":
         return d.IntDistribution(int(lo), int(hi))
-    return d.FloatDistribution(float(lo), float(hi), log=True)
+    if name in ("loguniform", "reciprocal"):
+        return d.FloatDistribution(float(lo), float(hi), log=True)
+    if name == "uniform":
+        return d.FloatDistribution(float(lo), float(hi))
+    raise ValueError(f"No Optuna equivalent for scipy.stats.{name} here.")
 
 
 def _methods() -> dict[str, tuple[Callable[..., Any], Any]]:

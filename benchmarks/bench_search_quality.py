@@ -12,7 +12,10 @@ found by anyone.
 The work is spread over (problem, method, seed) with joblib processes, each
 search with ``n_jobs=1``. Results are appended to a JSON cache as they finish
 (``--cache``), so an interrupted run resumes, and a run with fewer methods can
-be completed later; cached entries are reused only for the same n_iter.
+be completed later; cached entries are reused only for the same n_iter. Each
+entry records its run, the git commit and the library versions; a note says
+when cached TPESearchCV entries come from another commit, and wall times are
+reported for this run's searches only.
 
 Usage::
 
@@ -180,8 +183,11 @@ def _paired_lines(by_seed: dict[str, dict[int, float]]) -> list[str]:
     return out
 
 
-def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
-    """Markdown tables: normalised score per problem and overall, raw bests."""
+def report(
+    results: list[dict], methods: list[str], seeds: list[int], run_id: str | None
+) -> str:
+    """Markdown tables: normalised score per problem and overall, raw bests,
+    and the wall times of the searches of run ``run_id``."""
     scores = normalised_scores(results, methods)
     problems = sorted({r["problem"] for r in results})
     lines = ["| problem | " + " | ".join(methods) + " |"]
@@ -241,24 +247,7 @@ def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
             )
         lines.append(f"| {prob} | " + " | ".join(cells) + " |")
 
-    lines += [
-        "",
-        "Wall time per search, s (median over problems and seeds, "
-        "several searches in parallel):",
-        "",
-    ]
-    lines.append("| " + " | ".join(methods) + " |")
-    lines.append("|---" * len(methods) + "|")
-    lines.append(
-        "| "
-        + " | ".join(
-            f"{np.median([r['wall'] for r in results if r['method'] == m]):.1f}"
-            if any(r["method"] == m for r in results)
-            else "n/a"
-            for m in methods
-        )
-        + " |"
-    )
+    lines += _wall_lines(results, methods, run_id)
     errors = [r for r in results if "error" in r]
     if errors:
         lines += ["", "Crashes:", ""]
@@ -277,6 +266,64 @@ def report(results: list[dict], methods: list[str], seeds: list[int]) -> str:
             f"{'met' if met else 'NOT met'}.",
         ]
     return "\n".join(lines)
+
+
+def _wall_lines(results: list[dict], methods: list[str], run_id: str | None) -> list:
+    """Wall time per search, from this run's searches only: cached entries come
+    from other sessions, code and machine loads, so their times do not compare.
+    Ratios to RandomizedSearchCV are paired by (problem, seed)."""
+    now = [r for r in results if run_id is not None and r.get("run") == run_id]
+    if not now:
+        return ["", "Wall times: no search ran in this invocation (all cached)."]
+    walls: dict[tuple[str, str, int], float] = {
+        (r["method"], r["problem"], r["seed"]): r["wall"] for r in now
+    }
+    lines = [
+        "",
+        f"Wall time per search in this run ({len(now)} searches, "
+        "several side by side): median over problems and seeds, and the median "
+        "of the ratio to RandomizedSearchCV on the same (problem, seed):",
+        "",
+        "| method | wall, s | ratio to RandomizedSearchCV |",
+        "|---|---|---|",
+    ]
+    for m in methods:
+        own = [w for (mm, _, _), w in walls.items() if mm == m]
+        if not own:
+            continue
+        ratios = [
+            w / walls[("RandomizedSearchCV", p, sd)]
+            for (mm, p, sd), w in walls.items()
+            if mm == m and ("RandomizedSearchCV", p, sd) in walls
+        ]
+        ratio = f"{np.median(ratios):.2f} ({len(ratios)} pairs)" if ratios else "n/a"
+        lines.append(f"| {m} | {np.median(own):.1f} | {ratio} |")
+    return lines
+
+
+def _provenance() -> dict[str, str]:
+    """What produced a result: library versions and the git commit."""
+    import subprocess
+
+    import sklearn
+
+    import sktune
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=os.path.dirname(os.path.abspath(__file__)),
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "commit": commit,
+        "sktune": sktune.__version__,
+        "sklearn": sklearn.__version__,
+    }
 
 
 def _load_cache(path: str | None) -> list[dict]:
@@ -338,7 +385,24 @@ def main(argv: list[str] | None = None) -> None:
     gen = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
         delayed(run_one)(k, m, s, n_iter) for k, m, s in tasks
     )
+    run_id = f"{time.strftime('%Y-%m-%dT%H:%M:%S')}-{os.getpid()}"
+    provenance = _provenance()
+    for m in methods:
+        stale = sorted(
+            {
+                str(r.get("commit", "unrecorded"))
+                for r in results
+                if r["method"] == m and r.get("commit") != provenance["commit"]
+            }
+        )
+        if stale and m.startswith("TPE"):
+            print(
+                f"note: cached {m} results come from commits {stale}, not "
+                f"{provenance['commit']}; delete them to re-run.",
+                file=sys.stderr,
+            )
     for i, res in enumerate(gen, 1):
+        res.update(run=run_id, **provenance)
         results.append(res)
         print(
             f"[{i}/{len(tasks)} {time.perf_counter() - t0:.0f}s] {res['method']} "
@@ -358,7 +422,7 @@ def main(argv: list[str] | None = None) -> None:
         f"n_iter={n_iter}, 3-fold CV, seeds {seeds[0]}-{seeds[-1]}, "
         f"{len(problems)} problems; elapsed {time.perf_counter() - t0:.0f} s\n"
     )
-    print(report(results, methods, seeds))
+    print(report(results, methods, seeds, run_id))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ Protocols:
   completion order (trial durations drawn from an exponential law with a
   per-seed generator, identical for every sampler); sktune and Optuna.
 
-Defaults were tuned on seeds 100-105; results are reported on seeds 0-9.
+Defaults were tuned on seeds 100-109; results are reported on seeds 0-9.
 
     python benchmarks/bench_tpe_quality.py            # full run
     python benchmarks/bench_tpe_quality.py --quick    # smoke run
