@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import numpy as np
@@ -111,7 +111,9 @@ def _encode(
         k = len(dist.choices)
         return (index.astype(int)[:, None] == np.arange(k)).astype(float)
     # a numeric parameter's value is its own internal float
-    internal = np.array(list(map(itemgetter(name), params)), dtype=float)
+    internal = np.fromiter(
+        map(itemgetter(name), params), dtype=float, count=len(params)
+    )
     return to_unit(dist, internal)[:, None]
 
 
@@ -128,14 +130,37 @@ def complete_trials(
     return trials, np.asarray(values, dtype=float)
 
 
+@dataclass
+class KeyPatterns:
+    """The trials' parameter names: each distinct key tuple once, and the
+    index of each trial's tuple (trials mostly share one)."""
+
+    params: list[dict[str, Any]]
+    patterns: dict[tuple, int]
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, trials: Sequence[FrozenTrial]) -> KeyPatterns:
+        params = list(map(attrgetter("params"), trials))
+        patterns: dict[tuple, int] = {}
+        index = np.fromiter(
+            (patterns.setdefault(tuple(p), len(patterns)) for p in params),
+            dtype=np.intp,
+            count=len(params),
+        )
+        return cls(params, patterns, index)
+
+
 def check_params(
-    params: Sequence[str] | None, trials: Sequence[FrozenTrial], owner: str
+    params: Sequence[str] | None,
+    trials: Sequence[FrozenTrial],
+    owner: str,
+    keys: KeyPatterns | None = None,
 ) -> list[str]:
     """The requested parameter names, or every parameter of ``trials``."""
     seen: dict[str, None] = {}
-    # trials mostly share one key order: merge each distinct one once
-    for keys in dict.fromkeys([tuple(t.params) for t in trials]):
-        seen.update(dict.fromkeys(keys))
+    for names in (keys or KeyPatterns.of(trials)).patterns:
+        seen.update(dict.fromkeys(names))
     if params is None:
         return list(seen)
     if not isinstance(params, (str, bytes)) and isinstance(params, Iterable):
@@ -159,7 +184,9 @@ def check_params(
 
 
 def prepare(
-    trials: Sequence[FrozenTrial], names: Sequence[str]
+    trials: Sequence[FrozenTrial],
+    names: Sequence[str],
+    keys: KeyPatterns | None = None,
 ) -> tuple[list[Group], list[str]]:
     """Groups to analyse, most specific first, and the parameters with a
     single value (importance 0).
@@ -167,20 +194,23 @@ def prepare(
     Groups come in increasing number of trials, so that a group nested in
     another (the parameters of one branch) is analysed before it.
     """
-    params = [t.params for t in trials]
-    distributions = [t.distributions for t in trials]
-    # presence through each trial's key pattern (trials mostly share one)
-    patterns_of: dict[tuple, int] = {}
-    pattern = np.array(
-        [patterns_of.setdefault(tuple(p), len(patterns_of)) for p in params]
-    )
-    present = {n: np.array([n in keys for keys in patterns_of])[pattern] for n in names}
+    keys = keys or KeyPatterns.of(trials)
+    params = keys.params
+    distributions = list(map(attrgetter("distributions"), trials))
+    # presence through each trial's key pattern
+    present = {
+        n: np.array([n in names_ for names_ in keys.patterns])[keys.index]
+        for n in names
+    }
     dists = {}
     for n in names:
         found = list(map(itemgetter(n), compress(distributions, present[n].tolist())))
         # distinct objects first (cheap), then distinct values
-        by_id = dict(zip(map(id, found), found))
-        dists[n] = _merge(n, list(dict.fromkeys(by_id.values())))
+        if len(set(map(id, found))) == 1:
+            distinct = found[:1]
+        else:
+            distinct = list(dict.fromkeys({id(d): d for d in found}.values()))
+        dists[n] = _merge(n, distinct)
     single = [n for n in names if dists[n].single()]
     varying = [n for n in names if not dists[n].single()]
     patterns: dict[bytes, list[str]] = {}

@@ -9,7 +9,13 @@ import numpy as np
 
 from sktune._frozen import FrozenTrial
 from sktune._validation import check_int, is_int, param_error
-from sktune.importance._data import Group, check_params, complete_trials, prepare
+from sktune.importance._data import (
+    Group,
+    KeyPatterns,
+    check_params,
+    complete_trials,
+    prepare,
+)
 from sktune.importance._fanova import forest_leaf_boxes, forest_variance_fractions
 from sktune.importance._forest import Forest, fit_forest
 from sktune.importance._source import resolve_source
@@ -70,8 +76,9 @@ class BaseImportanceEvaluator:
                 f"{owner} needs at least 2 complete trials with a finite target; "
                 f"the study has {len(trials)}."
             )
-        names = check_params(params, trials, owner)
-        groups, _ = prepare(trials, names)
+        keys = KeyPatterns.of(trials)
+        names = check_params(params, trials, owner, keys)
+        groups, _ = prepare(trials, names, keys)
         # trees are invariant to rescaling y; keep its variance finite
         scale = float(np.max(np.abs(y)))
         if scale > 0.0:
@@ -123,7 +130,7 @@ _N_DRAWS = 32
 # docs/benchmarks.md ("Importance") the evidence.
 _SUBSAMPLE = 0.632  # each tree fits this share of the rows, without replacement,
 _MAX_ROWS_PER_TREE = 400  # but at most this many rows
-_ROW_BUDGET = 2500  # default n_trees: the trees together fit about this many rows
+_ROW_BUDGET = 2400  # default n_trees: the trees together fit about this many rows
 _MIN_TREES, _MAX_TREES = 6, 64
 # leaves hold at least half a percent of the rows, at most 5 rows
 _ROWS_PER_LEAF, _MAX_LEAF = 200, 5
@@ -181,15 +188,15 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     Here each tree fits a random 63.2% of the trials drawn without
     replacement (as many distinct trials as a bootstrap sample, without its
     weights), at most 400 of them; leaves hold at least half a percent of the
-    trials (1 to 5); and by default the trees together fit about 2,500
-    trials: 64 trees up to 62 trials, 40 at 100, 15 at 300, 7 from 566 on.
+    trials (1 to 5); and by default the trees together fit about 2,400
+    trials: 64 trees up to 60 trials, 39 at 100, 13 at 300, 6 from 633 on.
     Few trials give noisy trees, which many trees average out; many trials
     give stable trees, of which a few suffice. In
     ``benchmarks/bench_importance.py`` (docs/benchmarks.md, "Importance")
     these settings rank the true top 3 as often as the classic forest on additive,
     step-function, mixed, pure-interaction and conditional studies of 100,
     300 and 1000 trials, in 1/15 to 1/20 of its time on 1000 trials, and in
-    about a third of the time of Optuna 5's default ``get_param_importances``
+    0.36-0.47 of the time of Optuna 5's default ``get_param_importances``
     (PED-ANOVA) on 1000 trials without conditional parameters (with them,
     each branch has its own forest, and it takes longer). Pass
     ``n_trees=64`` for more trees at any size: slower, not measurably more
