@@ -27,9 +27,10 @@ Measured per run: the best mean CV score, the wall time and the CPU time of
 the process during the search (``refit=False``), and the training work:
 epochs (or boosting iterations) summed over every fold fit. All runs use
 ``n_jobs=1`` and one BLAS/OpenMP thread (threadpoolctl), so the CPU time is
-the wall time the search would take on an idle machine; the bar's time limit
-is judged on it, since other jobs may share the machine (the load average is
-printed). The table gives medians over seeds of the score difference to the
+the wall time the search would take on an idle machine. The bar's time limit
+is judged on the wall time, as the issue states it, and also, in a second
+column, on the CPU time, which other jobs sharing the machine inflate less
+(the load average is printed). The table gives medians over seeds of the score difference to the
 unpruned search of the same seed and of the time and work ratios to it.
 
 Bar (issue 5): with the best pruner, the best CV score within 0.005 of the
@@ -321,30 +322,32 @@ def table(rows: dict[str, dict[str, list]], n_iter: int, n_seeds: int) -> str:
         f"n_iter={n_iter}, {N_SPLITS}-fold CV, medians over {n_seeds} seeds; "
         "ratios are to the unpruned TPESearchCV of the same seed. CPU = CPU "
         "time of the search (n_jobs=1, one thread: the idle-machine wall "
-        "time); the bar's time limit is judged on the CPU ratio.",
+        "time). The bar's time limit is the issue's, on wall time ('bar'); "
+        "'bar (CPU)' judges the CPU ratio instead, which a busy machine "
+        "inflates less.",
         "",
         "| problem | method | best CV score | score - unpruned | CPU s "
         "| CPU ratio | wall ratio | work ratio | pruned / "
-        f"{n_iter} | seeds | bar |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"{n_iter} | seeds | bar | bar (CPU) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     notes = []
     loads = []
     for key, r in rows.items():
         pname, mname = key.split("|")
         loads.extend(r.get("load", []))
-        ok = (
-            med(r["dscore"]) >= -BAR_SCORE
-            and med(r["rcpu"]) <= BAR_RATIO
-            and med(r["rwork"]) <= BAR_RATIO
-        )
-        bar = "-" if "no pruner" in mname else ("met" if ok else "not met")
+        keeps = med(r["dscore"]) >= -BAR_SCORE and med(r["rwork"]) <= BAR_RATIO
+        ok = keeps and med(r["rwall"]) <= BAR_RATIO
+        ok_cpu = keeps and med(r["rcpu"]) <= BAR_RATIO
+        unpruned = "no pruner" in mname
+        bar = "-" if unpruned else ("met" if ok else "not met")
+        bar_cpu = "-" if unpruned else ("met" if ok_cpu else "not met")
         cpu = med(r["cpu"]) if "cpu" in r else float("nan")
         lines.append(
             f"| {pname} | {mname} | {med(r['score']):.4f} | {med(r['dscore']):+.4f}"
             f" | {cpu:.1f} | {med(r['rcpu']):.2f} | {med(r['rwall']):.2f}"
             f" | {med(r['rwork']):.2f} | {med(r['pruned']):.0f} | {len(r['score'])}"
-            f" | {bar} |"
+            f" | {bar} | {bar_cpu} |"
         )
         if "no pruner" in mname and len(r["score"]) > 1:
             notes.append(
