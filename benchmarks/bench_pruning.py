@@ -30,8 +30,9 @@ epochs (or boosting iterations) summed over every fold fit. All runs use
 the wall time the search would take on an idle machine. The bar's time limit
 is judged on the wall time, as the issue states it, and also, in a second
 column, on the CPU time, which other jobs sharing the machine inflate less
-(the load average is printed). The table gives medians over seeds of the score difference to the
-unpruned search of the same seed and of the time and work ratios to it.
+(the load average is printed). The table gives medians over seeds of the
+score difference to the unpruned search of the same seed and of the time and
+work ratios to it.
 
 Bar (issue 5): with the best pruner, the best CV score within 0.005 of the
 unpruned search's, with at most 40% of its time and training work.
