@@ -163,13 +163,10 @@ def check_params(
         seen.update(dict.fromkeys(names))
     if params is None:
         return list(seen)
-    if not isinstance(params, (str, bytes)) and isinstance(params, Iterable):
+    ok = isinstance(params, Iterable) and not isinstance(params, (str, bytes))
+    if ok:
         params = list(params)  # a one-shot iterator is read once
-    if (
-        isinstance(params, (str, bytes))
-        or not isinstance(params, list)
-        or not all(isinstance(p, str) for p in params)
-    ):
+    if not ok or not all(isinstance(p, str) for p in params):
         raise TypeError(
             f"The 'params' parameter of {owner} must be a list of parameter "
             f"names or None. Got {params!r} instead."
