@@ -85,6 +85,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         Candidates evaluated at once, and jobs of each candidate's folds, run
         through joblib's active backend (``joblib.parallel_config``); -1 uses
         every worker. None means 1 unless a joblib context says otherwise.
+        Under joblib's ``dask`` backend, any value other than 1 means the
+        cluster's number of worker threads (joblib's rule).
     refit : bool, str or callable, default=True
         As in scikit-learn.
     cv : int, cross-validation generator or iterable, default=None

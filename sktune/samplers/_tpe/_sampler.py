@@ -125,7 +125,7 @@ class TPESampler(LockedState, BaseSampler):
     - Multivariate: a trial's parameters are drawn jointly from product kernels
       (Falkner et al. 2018) at its first suggestion; later suggestions read
       that plan. Each kernel's bandwidth in a dimension is its larger gap to
-      its neighbours, clipped below by ``1 / (n + 2)`` (Bergstra et al. 2011;
+      its neighbours, clipped below by ``1 / min(100, n + 2)`` (Bergstra et al. 2011;
       Watanabe 2023's "magic clip"); on the benchmark this beat Scott's rule.
     - Conditional and dynamic spaces: each (name, distribution) pair is a
       dimension, and whether a trial has it is part of the model. A trial's
