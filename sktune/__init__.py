@@ -22,6 +22,7 @@ from sktune.study import (
     get_all_study_names,
     load_study,
 )
+from sktune.trial import create_trial
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = [
     "__version__",
     "copy_study",
     "create_study",
+    "create_trial",
     "delete_study",
     "distributions",
     "exceptions",

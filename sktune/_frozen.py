@@ -10,7 +10,7 @@ from typing import Any
 
 from sktune.distributions import BaseDistribution
 
-__all__ = ["FrozenTrial", "TrialState"]
+__all__ = ["FrozenTrial", "TrialState", "create_trial"]
 
 
 class TrialState(enum.IntEnum):
@@ -52,7 +52,8 @@ class FrozenTrial:
         Position of the trial in its study, from 0.
     state : TrialState
     value : float or None
-        The objective value (``None`` unless COMPLETE).
+        The objective value (COMPLETE), the last reported value (PRUNED), or
+        ``None``.
     datetime_start, datetime_complete : datetime or None
     params : dict
         External parameter values.
@@ -202,6 +203,87 @@ class FrozenTrial:
             return NotImplemented
         return self._key() == other._key()
 
+    # Trials sort by number, as Optuna's do.
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return self.number < other.number
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return self.number <= other.number
+
+    # -- the trial interface: an objective re-run on a finished trial reads
+    # its stored parameters (``objective(study.best_trial)``), as in Optuna.
+    def suggest_float(
+        self,
+        name: str,
+        low: float,
+        high: float,
+        *,
+        step: float | None = None,
+        log: bool = False,
+    ) -> float:
+        """The stored value of ``name``, checked against the range given.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> def objective(trial):
+        ...     return (trial.suggest_float("x", -1, 1) - 0.5) ** 2
+        >>> study = sktune.create_study()
+        >>> study.optimize(objective, n_trials=5)
+        >>> objective(study.best_trial) == study.best_value
+        True
+        """
+        from sktune.distributions import FloatDistribution
+
+        return self._stored(name, FloatDistribution(low, high, log=log, step=step))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """The stored value of ``name``, checked against the range given."""
+        from sktune.distributions import IntDistribution
+
+        return self._stored(name, IntDistribution(low, high, log=log, step=step))
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        """The stored value of ``name``, checked against the choices given."""
+        from sktune.distributions import CategoricalDistribution
+
+        return self._stored(name, CategoricalDistribution(choices))
+
+    def _stored(self, name: str, dist: BaseDistribution) -> Any:
+        if name not in self._params:
+            raise ValueError(
+                f"Parameter {name!r} is not among trial {self.number}'s parameters "
+                f"{sorted(self._params)}."
+            )
+        value = self._params[name]
+        if not dist.contains(value):
+            raise ValueError(
+                f"Trial {self.number}'s value {value!r} of parameter {name!r} is "
+                f"outside {dist!r}."
+            )
+        return value
+
+    def report(self, value: float, step: int) -> None:
+        """Do nothing: a finished trial is not pruned."""
+
+    def should_prune(self) -> bool:
+        """False: a finished trial is not pruned."""
+        return False
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Set a user attribute on this record (not in any storage)."""
+        self.user_attrs[key] = value
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Set a system attribute on this record (not in any storage)."""
+        self.system_attrs[key] = value
+
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
@@ -223,3 +305,58 @@ def _deep_copy(value: Any) -> Any:
     if kind is tuple:
         return tuple(_deep_copy(v) for v in value)
     return copy.deepcopy(value)
+
+
+def create_trial(
+    *,
+    state: TrialState = TrialState.COMPLETE,
+    value: float | None = None,
+    values: list[float] | None = None,
+    params: dict[str, Any] | None = None,
+    distributions: dict[str, BaseDistribution] | None = None,
+    user_attrs: dict[str, Any] | None = None,
+    system_attrs: dict[str, Any] | None = None,
+    intermediate_values: dict[int, float] | None = None,
+) -> FrozenTrial:
+    """A trial record to pass to :meth:`~sktune.study.Study.add_trial`.
+
+    As Optuna's ``create_trial``: the times are now (none for WAITING), the
+    number and id are -1 until a study stores it, and the record is checked
+    as ``add_trial`` checks it.
+
+    Examples
+    --------
+    >>> import sktune
+    >>> from sktune.distributions import FloatDistribution
+    >>> study = sktune.create_study()
+    >>> study.add_trial(
+    ...     sktune.create_trial(
+    ...         params={"x": 0.3},
+    ...         distributions={"x": FloatDistribution(0, 1)},
+    ...         value=0.09,
+    ...     )
+    ... )
+    >>> study.best_params
+    {'x': 0.3}
+    """
+    state = TrialState(state)
+    start = None if state == TrialState.WAITING else datetime.datetime.now()
+    trial = FrozenTrial(
+        -1,
+        state,
+        value,
+        start,
+        start if state.is_finished() else None,
+        dict(params or {}),
+        dict(distributions or {}),
+        dict(user_attrs or {}),
+        dict(system_attrs or {}),
+        dict(intermediate_values or {}),
+        -1,
+        values=values,
+    )
+    if state.is_finished():
+        from sktune.study._study import _check_template
+
+        _check_template(trial, owner="create_trial")
+    return trial

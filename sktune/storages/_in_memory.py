@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import threading
 import uuid
@@ -114,11 +115,11 @@ class InMemoryStorage(LockedState, BaseStorage):
 
     def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
         with self._lock:
-            return dict(self._study(study_id).user_attrs)
+            return copy.deepcopy(self._study(study_id).user_attrs)
 
     def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
         with self._lock:
-            return dict(self._study(study_id).system_attrs)
+            return copy.deepcopy(self._study(study_id).system_attrs)
 
     # -- trials ----------------------------------------------------------------
     def create_new_trial(

@@ -178,6 +178,28 @@ class Study:
         return best.copy()
 
     @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The complete trials with the best value (the Pareto front of one
+        objective, as Optuna's ``best_trials``); empty when none is complete.
+
+        Examples
+        --------
+        >>> import sktune
+        >>> study = sktune.create_study()
+        >>> study.optimize(lambda t: t.suggest_int("x", 0, 1), n_trials=6)
+        >>> [t.params for t in study.best_trials][:1]
+        [{'x': 0}]
+        """
+        complete = self._storage.get_all_trials(
+            self._study_id, deepcopy=False, states=(TrialState.COMPLETE,)
+        )
+        if not complete:
+            return []
+        values = [t.value for t in complete]
+        best = max(values) if self._direction == "maximize" else min(values)  # type: ignore[type-var]
+        return [t.copy() for t in complete if t.value == best]
+
+    @property
     def best_value(self) -> float:
         """Value of :attr:`best_trial`."""
         value = self.best_trial.value
@@ -264,9 +286,14 @@ class Study:
         trial : Trial or int
             The trial or its number.
         value : float or None
-            The objective value; needed when ``state`` is None or COMPLETE.
+            The objective value; needed when ``state`` is COMPLETE. With
+            ``state`` None, a value that cannot be the objective's (None, NaN,
+            not a number, not exactly one value) fails the trial with a
+            warning, as in Optuna.
         state : TrialState or None
-            COMPLETE (default when a value is given), PRUNED or FAIL.
+            COMPLETE (the default), PRUNED or FAIL. A pruned trial takes its
+            last reported value as its value; PRUNED and FAIL take no value.
+            Only a running trial can be told.
         skip_if_finished : bool, default=False
             Do nothing (instead of raising) when the trial is already finished.
 
@@ -277,55 +304,81 @@ class Study:
         """
         if values is not None:
             value = values
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            if len(value) != 1:
-                raise ValueError("sktune studies have a single objective.")
-            value = value[0]
         if isinstance(trial, Trial):
             trial_id = trial._trial_id
         else:
             trial_id = self._storage.get_trial_id_from_study_id_trial_number(
                 self._study_id, int(trial)
             )
-        frozen = (
-            trial._frozen
-            if isinstance(trial, Trial)
-            else self._storage.get_trial(trial_id)
-        )
-        current = self._storage.get_trial(trial_id).state
+        stored = self._storage.get_trial(trial_id)
+        frozen = trial._frozen if isinstance(trial, Trial) else stored
+        current = stored.state
         if current.is_finished():
             if skip_if_finished:
-                return self._storage.get_trial(trial_id)
+                return stored
             raise UpdateFinishedTrialError(
                 f"Trial {frozen.number} is already finished ({current.name})."
             )
-
-        if state is None:
-            state = TrialState.COMPLETE
-        if state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+        if current != TrialState.RUNNING:
+            raise ValueError(
+                f"Cannot tell a {current.name} trial: Study.tell finishes trials "
+                "started by ask (or optimize)."
+            )
+        if state is not None and state not in (
+            TrialState.COMPLETE,
+            TrialState.PRUNED,
+            TrialState.FAIL,
+        ):
             raise ValueError(
                 f"The 'state' parameter of Study.tell must be COMPLETE, PRUNED or "
                 f"FAIL. Got {state!r} instead."
             )
-        out_value: float | None = None
-        if state == TrialState.COMPLETE and value is None:
+        if value is not None and state in (TrialState.PRUNED, TrialState.FAIL):
+            raise ValueError(
+                f"A {state.name} trial cannot be told a value (a pruned trial's "
+                f"value is its last intermediate value). Got value={value!r}."
+            )
+        if value is None and state == TrialState.COMPLETE:
             raise ValueError(
                 "No value was told: Study.tell needs a value when the state is "
-                "COMPLETE (or not given); tell state=TrialState.FAIL for a trial "
-                "without one."
+                "COMPLETE; tell state=TrialState.FAIL for a trial without one."
             )
-        if state == TrialState.COMPLETE:
-            out_value, why = check_value(value)
+        out_value: float | None = None
+        if state is None or state == TrialState.COMPLETE:
+            # As Optuna: a value that cannot be the objective's fails the trial
+            # with a warning (None, NaN, a non-number, a wrong number of values).
+            why: str | None
+            if isinstance(value, Sequence) and not isinstance(value, str):
+                if len(value) == 1:
+                    out_value, why = check_value(value[0])
+                else:
+                    why = (
+                        f"{len(value)} values were told, but sktune studies have "
+                        "a single objective."
+                    )
+            else:
+                out_value, why = check_value(value)
+            state = TrialState.COMPLETE
             if why is not None:
                 warnings.warn(
                     f"Trial {frozen.number} failed: {why}", UserWarning, stacklevel=2
                 )
-                state = TrialState.FAIL
-        elif value is not None and state == TrialState.FAIL:
-            raise ValueError("A FAIL trial cannot have a value.")
+                state, out_value = TrialState.FAIL, None
+        elif state == TrialState.PRUNED and stored.intermediate_values:
+            # As Optuna: a pruned trial keeps its last report as its value.
+            last = stored.intermediate_values[max(stored.intermediate_values)]
+            out_value, why = check_value(last)
+            if why is not None:
+                out_value = None
 
         self.sampler.after_trial(self, frozen, state, out_value)
-        self._storage.set_trial_state_values(trial_id, state, out_value)
+        try:
+            self._storage.set_trial_state_values(trial_id, state, out_value)
+        except UpdateFinishedTrialError:
+            # Finished meanwhile by another process (a stale copy said running).
+            if skip_if_finished:
+                return self._storage.get_trial(trial_id)
+            raise
         return self._storage.get_trial(trial_id)
 
     def enqueue_trial(
@@ -385,7 +438,11 @@ class Study:
         >>> len(target.trials)
         2
         """
-        _check_template(trial)
+        value = _check_template(trial)
+        if value is not None and type(trial.value) is not float:
+            # Stored as the float it was checked as (as in every storage).
+            trial = trial.copy()
+            trial.value = value
         self._storage.create_new_trial(self._study_id, template_trial=trial)
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
@@ -640,15 +697,20 @@ def copy_study(
         target._storage.create_new_trial(target._study_id, template_trial=t)
 
 
-def _check_template(trial: Any) -> None:
-    """Refuse a trial that :meth:`Study.add_trial` cannot store as finished."""
-    owner = "Study.add_trial"
+def _check_template(trial: Any, owner: str = "Study.add_trial") -> float | None:
+    """Refuse a trial that :meth:`Study.add_trial` cannot store as finished;
+    return its value as a float (None when it has none)."""
+    subject = (
+        "The 'trial' parameter of Study.add_trial"
+        if owner == "Study.add_trial"
+        else f"The trial of {owner}"
+    )
     if not isinstance(trial, FrozenTrial):
         raise param_error(owner, "trial", "a FrozenTrial", trial)
     state, value = trial.state, trial.value
     if not state.is_finished():
         raise ValueError(
-            f"The 'trial' parameter of {owner} must be a finished trial (COMPLETE, "
+            f"{subject} must be a finished trial (COMPLETE, "
             f"PRUNED or FAIL). Got trial {trial.number} in state {state.name} "
             "instead; use enqueue_trial to queue parameters."
         )
@@ -656,24 +718,33 @@ def _check_template(trial: Any) -> None:
         checked, why = check_value(value)
         if why is not None or checked is None:
             raise ValueError(
-                f"The 'trial' parameter of {owner} must have a value that is a "
+                f"{subject} must have a value that is a "
                 f"number and not NaN when COMPLETE. Got value={value!r} instead."
             )
     elif state == TrialState.FAIL and value is not None:
         raise ValueError(
-            f"The 'trial' parameter of {owner} must have no value when FAIL. Got "
-            f"value={value!r} instead."
+            f"{subject} must have no value when FAIL. Got value={value!r} instead."
         )
+    elif value is not None:  # a pruned trial's value (its last report)
+        checked, why = check_value(value)
+        if why is not None:
+            raise ValueError(
+                f"{subject} must have a number or None as "
+                f"the value of a PRUNED trial. Got value={value!r} instead."
+            )
+    else:
+        checked = None
     params, dists = trial.params, trial.distributions
     if set(params) != set(dists):
         raise ValueError(
-            f"The 'trial' parameter of {owner} must have a distribution for each "
+            f"{subject} must have a distribution for each "
             f"parameter and no other. Got params {sorted(params)} and "
             f"distributions {sorted(dists)} instead."
         )
     for name, v in params.items():
         if not dists[name].contains(v):
             raise ValueError(
-                f"The 'trial' parameter of {owner} must have each parameter in its "
+                f"{subject} must have each parameter in its "
                 f"distribution. Got {name}={v!r}, outside {dists[name]!r}."
             )
+    return checked

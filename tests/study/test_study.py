@@ -461,14 +461,137 @@ def test_add_trial_accepts_finished_trials_of_another_study():
     ]
 
 
-def test_tell_complete_without_a_value_raises():
+def test_tell_without_a_value_fails_the_trial_as_optuna_does():
     study = _study()
     trial = study.ask()
     with pytest.raises(ValueError, match="No value was told"):
-        study.tell(trial)
-    with pytest.raises(ValueError, match="No value was told"):
         study.tell(trial, state=TrialState.COMPLETE)
-    assert study.tell(trial, state=TrialState.FAIL).state == TrialState.FAIL
+    assert study.trials[0].state == TrialState.RUNNING
+    with pytest.warns(UserWarning, match="returned None"):
+        assert study.tell(trial).state == TrialState.FAIL
+
+
+@pytest.mark.parametrize("told", [[1.0, 2.0], []])
+def test_a_wrong_number_of_values_fails_the_trial(told):
+    # Before: ValueError, and the trial stayed RUNNING for good.
+    study = _study()
+    with pytest.warns(UserWarning, match=f"{len(told)} values were told"):
+        assert study.tell(study.ask(), told).state == TrialState.FAIL
+    with pytest.warns(UserWarning, match="values were told"):
+        study.optimize(lambda t: told, n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 3
+    assert study.tell(study.ask(), [0.5]).value == 0.5
+
+
+def test_tell_refuses_a_waiting_trial_and_keeps_it():
+    study = _study()
+    study.enqueue_trial({"x": 0.5})
+    with pytest.raises(ValueError, match="Cannot tell a WAITING trial"):
+        study.tell(0, 1.0)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert study.trials[0].params == {"x": 0.5}
+
+
+def test_a_pruned_trial_keeps_its_last_report_as_value():
+    def objective(trial):
+        trial.report(0.5, 0)
+        trial.report(0.25, 1)
+        raise sktune.TrialPruned()
+
+    study = _study()
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].value == 0.25
+    assert study.tell(study.ask(), state=TrialState.PRUNED).value is None
+    with pytest.raises(ValueError, match="PRUNED trial cannot be told a value"):
+        study.tell(study.ask(), 0.7, state=TrialState.PRUNED)
+    # Pruned trials never become the best one.
+    assert study.best_trials == []
+
+
+def test_add_trial_stores_the_value_as_a_float():
+    study = _study()
+    study.add_trial(_frozen(TrialState.COMPLETE, "0.93"))
+    study.add_trial(_frozen(TrialState.COMPLETE, True))
+    assert [(t.value, type(t.value)) for t in study.trials] == [
+        (0.93, float),
+        (1.0, float),
+    ]
+    assert study.best_value == 0.93
+    with pytest.raises(ValueError, match="number or None as the value of a PRUNED"):
+        study.add_trial(_frozen(TrialState.PRUNED, "high"))
+
+
+def test_tell_skip_if_finished_sees_another_handle_finish_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    worker = sktune.create_study(storage=url, study_name="s")
+    other = sktune.load_study(study_name="s", storage=url)
+    trial = worker.ask()
+    other.tell(trial.number, 1.0)
+    assert worker.tell(trial, 2.0, skip_if_finished=True).value == 1.0
+    with pytest.raises(sktune.exceptions.UpdateFinishedTrialError):
+        worker.tell(trial, 2.0)
+
+
+def test_study_attrs_read_are_copies():
+    study = _study()
+    study.set_user_attr("cfg", {"lr": 0.1})
+    study.set_system_attr("cfg", {"lr": 0.1})
+    study.user_attrs["cfg"]["lr"] = 99
+    study.system_attrs["cfg"]["lr"] = 99
+    assert study.user_attrs == {"cfg": {"lr": 0.1}}
+    assert study.system_attrs["cfg"] == {"lr": 0.1}
+
+
+def test_an_objective_reruns_on_a_finished_trial():
+    def objective(trial):
+        x = trial.suggest_float("x", -1, 1)
+        k = trial.suggest_int("k", 1, 3)
+        c = trial.suggest_categorical("c", ["a", "b"])
+        trial.report(x, 0)
+        assert not trial.should_prune()
+        trial.set_user_attr("seen", True)
+        return (x - 0.5) ** 2 + k + (c == "b")
+
+    study = _study()
+    study.optimize(objective, n_trials=8)
+    best = study.best_trial
+    assert objective(best) == study.best_value
+    assert best.user_attrs["seen"] is True
+    with pytest.raises(ValueError, match="'y' is not among"):
+        best.suggest_float("y", 0, 1)
+    with pytest.raises(ValueError, match="outside"):
+        best.suggest_int("k", 5, 6)
+
+
+def test_trials_sort_by_number_and_best_trials_has_every_tie():
+    study = _study()
+    study.optimize(lambda t: t.suggest_int("x", 0, 1), n_trials=8)
+    trials = study.trials
+    assert [t.number for t in sorted(trials[::-1])] == list(range(8))
+    assert trials[0] <= trials[0] < trials[1]
+    best = study.best_trials
+    assert best and all(t.value == study.best_value for t in best)
+    assert [t.number for t in best] == [
+        t.number for t in trials if t.value == study.best_value
+    ]
+
+
+def test_create_trial_builds_a_checked_record():
+    made = sktune.create_trial(
+        params={"x": 0.3}, distributions={"x": FloatDistribution(0, 1)}, value=0.09
+    )
+    assert (made.number, made.state, made.value) == (-1, TrialState.COMPLETE, 0.09)
+    assert made.datetime_start is not None
+    assert sktune.trial.create_trial is sktune.create_trial
+    study = _study()
+    study.add_trial(made)
+    assert study.best_params == {"x": 0.3}
+    with pytest.raises(ValueError, match="trial of create_trial must have each"):
+        sktune.create_trial(
+            params={"x": 3}, distributions={"x": FloatDistribution(0, 1)}, value=1
+        )
+    waiting = sktune.create_trial(state=TrialState.WAITING)
+    assert waiting.datetime_start is None
 
 
 def test_trial_state_prints_as_optuna():
@@ -486,6 +609,24 @@ def test_trials_dataframe():
     assert {"number", "value", "params_x", "state", "duration"} <= set(df.columns)
     assert (df["state"] == "COMPLETE").all()
     assert df["value"].tolist() == [t.value for t in study.trials]
+
+
+def test_trials_dataframe_orders_steps_as_numbers():
+    pytest.importorskip("pandas")
+
+    def objective(trial):
+        for step in range(12):
+            trial.report(float(step), step)
+        return 1.0
+
+    study = _study()
+    study.optimize(objective, n_trials=1)
+    flat = study.trials_dataframe(attrs=("number", "intermediate_values"))
+    assert list(flat.columns) == ["number"] + [
+        f"intermediate_values_{i}" for i in range(12)
+    ]
+    nested = study.trials_dataframe(attrs=("intermediate_values",), multi_index=True)
+    assert nested[("intermediate_values", 2)].tolist() == [2.0]
 
 
 def test_study_pickles():
