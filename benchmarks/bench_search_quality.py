@@ -21,6 +21,11 @@ Usage::
 
     python benchmarks/bench_search_quality.py            # full run
     python benchmarks/bench_search_quality.py --quick    # smoke run
+
+To screen a change of the TPE sampler's private settings against cached
+peers, ``--tpe-opts '{"_bandwidth_factor": 1.5}'`` adds a method
+``TPESearchCV+{...}``: TPESearchCV with the sampler it would make by default,
+those attributes set.
 """
 
 from __future__ import annotations
@@ -59,6 +64,14 @@ METHODS = ["TPESearchCV", "RandomizedSearchCV", "OptunaSearchCV", "BayesSearchCV
 _COST = {"ada": 30, "MLP-adam": 7, "MLP-sgd": 5, "RF": 4, "SVM": 5, "kNN": 1.2}
 
 
+_VARIANT = "TPESearchCV+"
+
+
+def variant_name(opts: dict) -> str:
+    """The method name of TPESearchCV with these sampler attributes."""
+    return _VARIANT + json.dumps(opts, sort_keys=True, separators=(",", ":"))
+
+
 def _make_search(method: str, problem: bm.Problem, n_iter: int, seed: int) -> Any:
     common = dict(cv=problem.cv, scoring=problem.scoring, refit=False)
     common["error_score"] = np.nan
@@ -68,6 +81,27 @@ def _make_search(method: str, problem: bm.Problem, n_iter: int, seed: int) -> An
 
         return TPESearchCV(
             est, bm.to_sktune(space), n_iter=n_iter, random_state=seed, **common
+        )
+    if method.startswith(_VARIANT):
+        from sktune import TPESearchCV
+        from sktune.samplers import TPESampler
+
+        # The seed TPESearchCV derives for its default sampler (its first draw
+        # from random_state), so that no attributes give the same search.
+        sampler = TPESampler(
+            seed=int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+        )
+        for name, value in json.loads(method[len(_VARIANT) :]).items():
+            if not hasattr(sampler, name):
+                raise ValueError(f"TPESampler has no attribute {name!r}.")
+            setattr(sampler, name, value)
+        return TPESearchCV(
+            est,
+            bm.to_sktune(space),
+            n_iter=n_iter,
+            random_state=seed,
+            sampler=sampler,
+            **common,
         )
     if method == "RandomizedSearchCV":
         from sklearn.model_selection import RandomizedSearchCV
@@ -344,6 +378,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-iter", type=int, default=40)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--tpe-opts",
+        default=None,
+        help="JSON of TPESampler attributes: adds that TPESearchCV variant",
+    )
     parser.add_argument("--cache", default=None, help="JSON file of results")
     parser.add_argument(
         "--report-only", action="store_true", help="only print the cached results"
@@ -358,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         problems, n_iter, seeds = QUICK_PROBLEMS, 6, [0, 1]
     methods = args.methods.split(",")
+    if args.tpe_opts:
+        methods.append(variant_name(json.loads(args.tpe_opts)))
     if "RandomizedSearchCV" not in methods:
         methods.append("RandomizedSearchCV")  # the score's reference
 
