@@ -173,6 +173,11 @@ class HyperbandPruner(BasePruner):
             if state.max_complete_step is None:
                 return None
             max_resource = state.max_complete_step + 1
+            if max_resource < self._min_resource:
+                # Resolved below min_resource: no bracket, nothing is pruned
+                # in this study (Optuna's zero brackets).
+                state.resolved.update(max_resource=max_resource, cumulative=[])
+                return state.resolved
         count = n_brackets(self._min_resource, max_resource, self._reduction_factor)
         budgets = bracket_budgets(count, self._reduction_factor)
         cumulative = [sum(budgets[: i + 1]) for i in range(count)]
@@ -196,7 +201,8 @@ class HyperbandPruner(BasePruner):
         state = self._states.get(study)
         with state.lock:
             unfinished = state.update(study.get_trials(deepcopy=False))
-            if self._schedule(state) is None:
+            schedule = self._schedule(state)
+            if schedule is None or not schedule["cumulative"]:
                 return False
             stored = find_stored(unfinished, trial)
             record = trial if stored is None else stored

@@ -24,10 +24,10 @@ class PatientPruner(BasePruner):
     ``patience + 1`` and *recent* the last ``patience + 1``. The trial has
     stopped improving when the best recent value is worse than the best
     earlier value by more than ``min_delta`` (for minimisation:
-    ``min(recent) > min(before) + min_delta``). This is Optuna's rule; NaN
-    counts as the worst value. Then ``wrapped_pruner`` decides (or, with
-    None, the trial is pruned). Nothing is pruned with ``patience + 1``
-    reports or fewer.
+    ``min(recent) > min(before) + min_delta``), NaN ignored: if either part
+    holds only NaN, the trial is not pruned. This is Optuna's rule. Then
+    ``wrapped_pruner`` decides (or, with None, the trial is pruned). Nothing
+    is pruned with ``patience + 1`` reports or fewer.
 
     Parameters
     ----------
@@ -89,13 +89,14 @@ class PatientPruner(BasePruner):
         steps = sorted(values)
         curve = np.array([values[s] for s in steps], dtype=float)
         maximize = is_maximize(study)
-        # NaN is the worst value; flip signs so that smaller is better.
+        # Flip signs so that smaller is better; NaN is ignored, and a part
+        # with only NaN prunes nothing (the comparison with NaN is False).
         if maximize:
             curve = -curve
-        curve[np.isnan(curve)] = np.inf
-        before = curve[:-window].min()
-        recent = curve[-window:].min()
-        if not recent > before + self._min_delta:
+        before, recent = curve[:-window], curve[-window:]
+        if np.isnan(before).all() or np.isnan(recent).all():
+            return False
+        if not np.nanmin(recent) > np.nanmin(before) + self._min_delta:
             return False
         if self._wrapped_pruner is None:
             return True

@@ -57,12 +57,12 @@ class _CompleteValues(TrialScan):
         count = self._counts.get(step, 0)
         if not values:
             return count, math.nan
-        position = self.q / 100.0 * (len(values) - 1)
-        low = math.floor(position)
-        if low + 1 >= len(values):
-            return count, values[-1]
-        a, b, t = values[low], values[low + 1], position - low
-        # numpy's lerp: exact at both ends.
+        last = len(values) - 1
+        position = self.q / 100.0 * last
+        low = min(math.floor(position), last)
+        a, b, t = values[low], values[min(low + 1, last)], position - low
+        # numpy's lerp, exact at both ends; like numpy, it gives NaN (no
+        # threshold, nothing pruned) where an infinite value meets itself.
         return count, (a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t))
 
 

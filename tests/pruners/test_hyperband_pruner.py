@@ -88,6 +88,13 @@ def test_max_resource_auto():
     assert brackets == {0, 1, 2}
 
 
+def test_max_resource_auto_below_min_resource_prunes_nothing():
+    # As Optuna (no bracket); it used to prune with one bracket.
+    study = make_study(HyperbandPruner(min_resource=2, reduction_factor=2))
+    assert run(study, [1.0]) is None  # last step 0: max_resource = 1
+    assert [run(study, {0: 5.0 + i, 2: 5.0 + i}) for i in range(6)] == [None] * 6
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -56,11 +56,19 @@ def test_wrapped_pruner_decides_once_patience_is_exhausted():
         assert decisions == [False, False, False, answer, False, False]
 
 
-def test_nan_is_the_worst_value():
+def test_nan_is_ignored_as_optuna_does():
+    # A part of the curve holding only NaN prunes nothing (NaN used to count
+    # as the worst value, which pruned these trials).
     study = make_study(PatientPruner(None, patience=1))
-    assert probe(study, [1.0, math.nan, math.nan]) == [False, False, True]
+    assert probe(study, [1.0, math.nan, math.nan]) == [False, False, False]
+    assert probe(study, [1.0, math.nan, 2.0]) == [False, False, True]
     study = make_study(PatientPruner(None, patience=0))
+    assert probe(study, [1.0, math.nan]) == [False, False]
     assert probe(study, [math.nan, 1.0]) == [False, False]
+    wrapped = Recorder(True)
+    study = make_study(PatientPruner(wrapped, patience=1), "maximize")
+    assert probe(study, [0.2, math.nan, math.nan]) == [False, False, False]
+    assert wrapped.asked == []
 
 
 def test_unsorted_steps_are_read_in_step_order():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -209,6 +210,59 @@ def test_median_is_the_default_pruner():
 def test_percentile_validation(value):
     with pytest.raises(ValueError, match="'percentile' parameter of PercentilePruner"):
         PercentilePruner(value)
+
+
+@pytest.mark.parametrize(
+    ("pruner", "direction", "curves", "value"),
+    [
+        (MedianPruner(n_startup_trials=1), "maximize", [[math.inf]], 0.5),
+        (MedianPruner(n_startup_trials=1), "minimize", [[-math.inf]], 0.5),
+        (
+            PercentilePruner(0.0, n_startup_trials=2),
+            "maximize",
+            [[1.0], [math.inf]],
+            5.0,
+        ),
+    ],
+)
+def test_an_infinite_threshold_prunes_nothing(pruner, direction, curves, value):
+    # numpy's (and Optuna's) percentile is NaN here; it used to be the
+    # infinite value, which pruned every finite trial.
+    study = study_with(pruner, curves, direction)
+    assert probe(study, [value]) == [False]
+
+
+def test_percentile_matches_numpy_with_infinite_values():
+    rng = np.random.default_rng(1)
+    pool = np.array([-math.inf, math.inf, math.nan, 0.0, 1.0, 2.5])
+    for _ in range(200):
+        values = rng.choice(pool, size=int(rng.integers(1, 6)))
+        state = percentile_module._CompleteValues()
+        for number, value in enumerate(values):
+            state.ingest(
+                FrozenTrial(
+                    number,
+                    TrialState.COMPLETE,
+                    0.0,
+                    None,
+                    None,
+                    {},
+                    {},
+                    {},
+                    {},
+                    {0: float(value)},
+                    number,
+                )
+            )
+        for q in (0.0, 25.0, 50.0, 100.0):
+            state.q = q
+            with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+                warnings.simplefilter("ignore")  # all-NaN slices warn
+                expected = np.nanpercentile(values, q)
+            threshold = state.at_step(0)[1]
+            assert (math.isnan(threshold) and math.isnan(expected)) or (
+                threshold == expected
+            ), (values, q)
 
 
 def test_percentile_matches_numpy_linear_interpolation():
