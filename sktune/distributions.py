@@ -103,8 +103,9 @@ def _check_bound(owner: str, name: str, value: Any) -> float:
 
 def _on_grid(x: float, low: float, step: float) -> bool:
     k = round((x - low) / step)
-    # Tolerate rounding noise of the arithmetic, never a fraction of a step.
-    tol = max(1e-12 * max(abs(x), abs(low)), _GRID_RTOL * step)
+    # Tolerate rounding noise of the arithmetic, never a fraction of a step
+    # (the magnitude's share is capped: past it, floats cannot hold the grid).
+    tol = max(min(1e-12 * max(abs(x), abs(low)), 0.01 * step), _GRID_RTOL * step)
     return abs(low + k * step - x) <= tol
 
 
@@ -333,8 +334,13 @@ def _opaque_text(obj: Any) -> str:
         inner = ", ".join(_opaque_text(v) for v in obj)
         return f"[{inner}]" if isinstance(obj, list) else f"({inner})"
     if isinstance(obj, dict):
-        inner = ", ".join(f"{k!r}: {_opaque_text(v)}" for k, v in obj.items())
-        return "{" + inner + "}"
+        # Equal dicts are equal in any order: spelled out in key order.
+        items = sorted((repr(k), _opaque_text(v)) for k, v in obj.items())
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(obj, (set, frozenset)):
+        # Sorted: a set's iteration order varies with the process's hash seed.
+        inner = ", ".join(sorted(_opaque_text(v) for v in obj))
+        return f"{type(obj).__name__}({{{inner}}})"
     return repr(obj)
 
 
@@ -359,6 +365,12 @@ def _choice_key(choice: Any) -> str:
     tag = _SCALAR_TAGS.get(type(choice))
     if tag is not None and not (tag == "f" and not math.isfinite(choice)):
         return f"{tag}:{choice!r}"
+    if tag is None and isinstance(choice, (str, int, float)):
+        # Subclasses (str and int enums, np.str_, np.float64) by their value,
+        # which is what they are stored as.
+        if isinstance(choice, str):
+            return _choice_key(str.__str__(choice))  # (str() of an enum is its name)
+        return _choice_key(int(choice) if isinstance(choice, int) else float(choice))
     encoded = _encode_choice(choice)
     tag = _SCALAR_TAGS.get(type(encoded))
     if tag is not None:  # numpy scalars
@@ -374,8 +386,10 @@ class CategoricalDistribution(BaseDistribution):
     Parameters
     ----------
     choices : sequence
-        At least one choice. Choices are compared by value: two estimators with
-        equal parameters are the same choice.
+        At least one choice. Choices are compared by value and kind: ``1``,
+        ``1.0`` and ``True`` are three choices, a str or int enum member is
+        its value, equal dicts and sets are one choice in any order, and two
+        estimators whose parameters are spelled the same are one choice.
 
     Examples
     --------

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -258,3 +260,93 @@ def test_numpy_strings_are_the_equal_python_strings():
     assert d.to_internal_repr(np.str_("b")) == 1.0
     assert CategoricalDistribution(np.array(["a", "b"])) == d
     assert CategoricalDistribution(np.array(["a", "b"])).contains("a")
+
+
+class _Kind(str, enum.Enum):
+    A = "a"
+    B = "b"
+
+
+class _Depth(enum.IntEnum):
+    SHALLOW = 1
+    DEEP = 2
+
+
+@pytest.mark.parametrize("choices", [[_Kind.A, _Kind.B], [_Depth.SHALLOW, _Depth.DEEP]])
+def test_enum_choices_survive_the_json_round_trip(choices):
+    dist = CategoricalDistribution(choices)
+    back = json_to_distribution(distribution_to_json(dist))
+    assert back == dist
+    assert back.to_internal_repr(choices[1]) == 1.0
+    check_distribution_compatibility(back, dist, "p")
+
+
+def test_enum_choices_resume_from_sqlite(tmp_path):
+    # Such a search failed at once on a fresh database ("'prior' is not one
+    # of the choices"), and on resuming (incompatible choices).
+    from sklearn.dummy import DummyClassifier
+
+    import sktune
+
+    class Strategy(str, enum.Enum):
+        PRIOR = "prior"
+        UNIFORM = "uniform"
+
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.arange(40) % 2
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    for n_iter in (1, 2):
+        study = sktune.create_study(
+            study_name="s", storage=url, load_if_exists=True, direction="maximize"
+        )
+        search = sktune.TPESearchCV(
+            DummyClassifier(),
+            {"strategy": list(Strategy)},
+            n_iter=n_iter,
+            study=study,
+            cv=2,
+            random_state=0,
+        ).fit(X, y)
+    assert search.best_params_["strategy"] in ("prior", "uniform")
+    assert len(study.trials) == 2
+
+
+def test_equal_dicts_and_sets_are_one_choice_in_any_order():
+    assert (
+        CategoricalDistribution([{"a": 1, "b": 2}]).to_internal_repr({"b": 2, "a": 1})
+        == 0.0
+    )
+    assert CategoricalDistribution([frozenset([1, 9])]) == CategoricalDistribution(
+        [frozenset([9, 1])]
+    )
+
+
+def test_a_set_choice_is_stored_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    code = (
+        "from sktune.distributions import CategoricalDistribution as C, "
+        "distribution_to_json as j; "
+        "print(j(C([frozenset(['alpha', 'beta', 'gamma', 'delta'])])))"
+    )
+    texts = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(texts) == 1
+
+
+def test_a_large_offset_does_not_widen_the_step_grid():
+    # The tolerance grew with the values' size until it reached half a step.
+    dist = FloatDistribution(1e9, 1e9 + 1, step=1e-3)
+    assert not dist.contains(1e9 + 0.0005)
+    assert dist.contains(1e9 + 0.001)
+    with pytest.raises(InvalidParameterError, match="divisor"):
+        FloatDistribution(1e9, 1e9 + 0.0015, step=1e-3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import warnings
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["GridSampler"]
 
 GRID_ID_KEY = "grid_id"
+#: Fingerprint of the grid a trial's ``grid_id`` refers to.
+GRID_SPACE_KEY = "grid_space"
 
 
 class GridSampler(LockedState, BaseSampler):
@@ -74,6 +77,10 @@ class GridSampler(LockedState, BaseSampler):
         self.seed = seed
         self._names = list(self.search_space)
         self._grid = list(itertools.product(*self.search_space.values()))
+        text = repr(
+            [(n, [_choice_key(v) for v in vs]) for n, vs in self.search_space.items()]
+        )
+        self._fingerprint = hashlib.sha1(text.encode()).hexdigest()[:16]
         self._rng = np.random.default_rng(seed)
         # Threads of one optimize must not take the same free point.
         self._lock = threading.Lock()
@@ -87,12 +94,16 @@ class GridSampler(LockedState, BaseSampler):
         return len(self._grid)
 
     def _taken_ids(self, study: Study) -> set[int]:
+        # Points taken under this grid only: a study resumed with another
+        # grid still evaluates every point of the new one (as Optuna). Trials
+        # stored without a fingerprint (earlier versions) count as this grid's.
         taken: set[int] = set()
         for t in study.get_trials(deepcopy=False):
             if t.state == TrialState.WAITING:
                 continue
             gid = t.system_attrs.get(GRID_ID_KEY)
-            if gid is not None:
+            space = t.system_attrs.get(GRID_SPACE_KEY, self._fingerprint)
+            if gid is not None and space == self._fingerprint:
                 taken.add(gid)
         return taken
 
@@ -120,10 +131,15 @@ class GridSampler(LockedState, BaseSampler):
                 gid = int(self._rng.integers(len(self._grid)))
             self._assign(study, trial, gid)
 
-    @staticmethod
-    def _assign(study: Study, trial: FrozenTrial, gid: int) -> None:
-        study._storage.set_trial_system_attr(trial.trial_id, GRID_ID_KEY, gid)
-        trial.system_attrs = {**trial.system_attrs, GRID_ID_KEY: gid}
+    def _assign(self, study: Study, trial: FrozenTrial, gid: int) -> None:
+        storage = study._storage
+        storage.set_trial_system_attr(trial.trial_id, GRID_ID_KEY, gid)
+        storage.set_trial_system_attr(trial.trial_id, GRID_SPACE_KEY, self._fingerprint)
+        trial.system_attrs = {
+            **trial.system_attrs,
+            GRID_ID_KEY: gid,
+            GRID_SPACE_KEY: self._fingerprint,
+        }
 
     def _find_point(self, params: Mapping[str, Any]) -> int | None:
         if set(params) != set(self._names):

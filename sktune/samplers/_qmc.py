@@ -79,8 +79,10 @@ class QMCSampler(LockedState, BaseSampler):
             seed if seed is not None else int(np.random.default_rng().integers(2**31))
         )
         self._independent = independent_sampler or RandomSampler(seed=seed)
-        self._space: dict[str, BaseDistribution] | None = None
+        # The relative space, per study (a sampler may serve several).
+        self._spaces: dict[tuple[int, int], dict[str, BaseDistribution]] = {}
         self._engine: Any = None
+        self._engine_dim = 0
         self._next_index = 0
         self._lock = threading.Lock()
 
@@ -89,29 +91,60 @@ class QMCSampler(LockedState, BaseSampler):
         state["_engine"] = None
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # (Pickles of earlier versions held one space for every study.)
+        state.pop("_space", None)
+        state.setdefault("_spaces", {})
+        state.setdefault("_engine_dim", 0)
+        super().__setstate__(state)
+
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
+
+    # The independent sampler hears of every trial, as in Optuna.
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._independent.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        value: float | None,
+    ) -> None:
+        self._independent.after_trial(study, trial, state, value)
+
+    def set_budget(self, n_trials: int | None) -> None:
+        self._independent.set_budget(n_trials)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        if self._space is not None:
-            return self._space
+        key = (id(study._storage), study._study_id)
+        space = self._spaces.get(key)
+        if space is not None:
+            return space
         for t in study.get_trials(deepcopy=False):
             if t.state.is_finished() and t.state != TrialState.FAIL and t.params:
-                self._space = {
+                space = {
                     k: d for k, d in sorted(t.distributions.items()) if not d.single()
                 }
-                return self._space
+                self._spaces[key] = space
+                return space
         return {}
 
     def _point(self, index: int, dim: int) -> np.ndarray:
         with self._lock:
-            if self._engine is None or index != self._next_index:
+            if (
+                self._engine is None
+                or index != self._next_index
+                or dim != self._engine_dim
+            ):
                 from scipy.stats import qmc  # slow to import; only when used
 
                 cls = qmc.Sobol if self.qmc_type == "sobol" else qmc.Halton
                 self._engine = cls(d=dim, scramble=self.scramble, seed=self._qmc_seed)
+                self._engine_dim = dim
                 if index:
                     self._engine.fast_forward(index)
             point = self._engine.random(1)[0]

@@ -234,6 +234,9 @@ class Trial:
             name in self._relative_space
             and self._relative_space[name] == distribution
             and name in self.relative_params
+            # As Optuna: a relative value outside the distribution is not
+            # used; the parameter is sampled independently instead.
+            and distribution.contains(self.relative_params[name])
         ):
             value = self.relative_params[name]
         else:

@@ -118,3 +118,67 @@ def test_grid_with_a_partial_enqueued_point_names_what_is_missing():
 
     with pytest.raises(ValueError, match="All parameters must be specified .* 'c'"):
         study.optimize(objective, n_trials=1)
+
+
+def test_a_study_resumed_with_another_grid_evaluates_all_of_it():
+    # Points taken under the first grid used to count for the second one.
+    study = sktune.create_study(sampler=GridSampler({"lr": [0.1, 0.01]}, seed=0))
+    study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1, log=True))
+    study.sampler = GridSampler({"lr": [1e-4, 0.1, 0.01]}, seed=0)
+    assert not study.sampler.is_exhausted(study)
+    study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1, log=True))
+    later = [t.params["lr"] for t in study.trials[2:]]
+    assert sorted(later) == [1e-4, 0.01, 0.1]
+    assert study.sampler.is_exhausted(study)
+
+
+def test_qmc_sampler_reused_in_another_study_follows_its_sequence():
+    def values(sampler, low, high, n=5):
+        study = sktune.create_study(sampler=sampler)
+        study.optimize(lambda t: t.suggest_float("x", low, high), n_trials=n)
+        return [t.params["x"] for t in study.trials]
+
+    shared = QMCSampler(seed=0, scramble=False)
+    values(shared, 0, 1, n=3)
+    # The first study's space (x in [0, 1]) used to stay on the sampler, so
+    # every trial of the second study was drawn at random.
+    # (Trial 0 is a warm-up drawn at random: compared from trial 1.)
+    fresh = values(QMCSampler(seed=0, scramble=False), 10, 20)
+    assert values(shared, 10, 20)[1:] == fresh[1:]
+
+
+class _Recording(sktune.samplers.RandomSampler):
+    def __init__(self):
+        super().__init__(seed=0)
+        self.calls = {"before": 0, "after": 0}
+
+    def before_trial(self, study, trial):
+        self.calls["before"] += 1
+
+    def after_trial(self, study, trial, state, value):
+        self.calls["after"] += 1
+
+
+def test_qmc_sampler_passes_trial_hooks_to_its_independent_sampler():
+    inner = _Recording()
+    study = sktune.create_study(sampler=QMCSampler(seed=0, independent_sampler=inner))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+    assert inner.calls == {"before": 5, "after": 5}
+    grid = GridSampler({"k": [1, 2, 3]}, seed=0)
+    study = sktune.create_study(sampler=QMCSampler(seed=0, independent_sampler=grid))
+    study.optimize(lambda t: t.suggest_int("k", 1, 3), n_trials=3)
+    assert sorted(t.params["k"] for t in study.trials) == [1, 2, 3]
+
+
+class _OutOfRange(sktune.samplers.RandomSampler):
+    def infer_relative_search_space(self, study, trial):
+        return {"x": sktune.distributions.FloatDistribution(0, 1)}
+
+    def sample_relative(self, study, trial, search_space):
+        return {"x": 5.0}
+
+
+def test_a_relative_value_outside_its_distribution_is_sampled_again():
+    study = sktune.create_study(sampler=_OutOfRange(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert all(0 <= t.params["x"] <= 1 for t in study.trials)
