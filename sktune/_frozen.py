@@ -8,7 +8,7 @@ import enum
 import math
 from typing import Any
 
-from sktune.distributions import BaseDistribution
+from sktune.distributions import BaseDistribution, CategoricalDistribution
 
 __all__ = ["FrozenTrial", "TrialState", "create_trial"]
 
@@ -237,22 +237,20 @@ class FrozenTrial:
         >>> objective(study.best_trial) == study.best_value
         True
         """
-        from sktune.distributions import FloatDistribution
+        from sktune.study._trial import float_distribution  # (imports this module)
 
-        return self._stored(name, FloatDistribution(low, high, log=log, step=step))
+        return self._stored(name, float_distribution(name, low, high, step, log))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
         """The stored value of ``name``, checked against the range given."""
-        from sktune.distributions import IntDistribution
+        from sktune.study._trial import int_distribution
 
-        return self._stored(name, IntDistribution(low, high, log=log, step=step))
+        return self._stored(name, int_distribution(name, low, high, step, log))
 
     def suggest_categorical(self, name: str, choices: Any) -> Any:
         """The stored value of ``name``, checked against the choices given."""
-        from sktune.distributions import CategoricalDistribution
-
         return self._stored(name, CategoricalDistribution(choices))
 
     def _stored(self, name: str, dist: BaseDistribution) -> Any:

@@ -364,12 +364,9 @@ class Study:
                     f"Trial {frozen.number} failed: {why}", UserWarning, stacklevel=2
                 )
                 state, out_value = TrialState.FAIL, None
-        elif state == TrialState.PRUNED and stored.intermediate_values:
-            # As Optuna: a pruned trial keeps its last report as its value.
-            last = stored.intermediate_values[max(stored.intermediate_values)]
-            out_value, why = check_value(last)
-            if why is not None:
-                out_value = None
+        elif state == TrialState.PRUNED and stored.last_step is not None:
+            # As Optuna: a pruned trial keeps its last report (if a number).
+            out_value = check_value(stored.intermediate_values[stored.last_step])[0]
 
         self.sampler.after_trial(self, frozen, state, out_value)
         try:

@@ -141,10 +141,7 @@ class Trial:
         >>> 1e-3 <= trial.suggest_float("lr", 1e-3, 1.0, log=True) <= 1.0
         True
         """
-        with _naming(name, "suggest_float"):
-            high = _fit_high(name, low, high, step, integer=False)
-            dist = FloatDistribution(low, high, log=log, step=step)
-        return self._suggest(name, dist)
+        return self._suggest(name, float_distribution(name, low, high, step, log))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
@@ -158,15 +155,7 @@ class Trial:
         >>> trial.suggest_int("depth", 2, 8, step=2) in (2, 4, 6, 8)
         True
         """
-        with _naming(name, "suggest_int"):
-            # Integral float bounds (1e3) are accepted, as Optuna does.
-            low, high = (
-                int(b) if isinstance(b, float) and b.is_integer() else b
-                for b in (low, high)
-            )
-            high = _fit_high(name, low, high, step, integer=True)
-            dist = IntDistribution(low, high, log=log, step=step)
-        return self._suggest(name, dist)
+        return self._suggest(name, int_distribution(name, low, high, step, log))
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoiceType]
@@ -334,6 +323,29 @@ def check_value(value: Any) -> tuple[float | None, str | None]:
     if math.isnan(value):
         return None, "The objective returned NaN."
     return value, None
+
+
+def float_distribution(
+    name: str, low: Any, high: Any, step: Any, log: Any
+) -> FloatDistribution:
+    """The distribution of ``suggest_float`` (``high`` fitted to the step)."""
+    with _naming(name, "suggest_float"):
+        high = _fit_high(name, low, high, step, integer=False)
+        return FloatDistribution(low, high, log=log, step=step)
+
+
+def int_distribution(
+    name: str, low: Any, high: Any, step: Any, log: Any
+) -> IntDistribution:
+    """The distribution of ``suggest_int`` (``high`` fitted to the step)."""
+    with _naming(name, "suggest_int"):
+        # Integral float bounds (1e3) are accepted, as Optuna does.
+        low, high = (
+            int(b) if isinstance(b, float) and b.is_integer() else b
+            for b in (low, high)
+        )
+        high = _fit_high(name, low, high, step, integer=True)
+        return IntDistribution(low, high, log=log, step=step)
 
 
 def _fit_high(name: str, low: Any, high: Any, step: Any, *, integer: bool) -> Any:

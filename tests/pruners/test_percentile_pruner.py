@@ -212,6 +212,28 @@ def test_percentile_validation(value):
         PercentilePruner(value)
 
 
+def _complete_values(values, step):
+    """The pruner's record of COMPLETE trials that reported ``values`` at ``step``."""
+    state = percentile_module._CompleteValues()
+    for number, value in enumerate(values):
+        state.ingest(
+            FrozenTrial(
+                number,
+                TrialState.COMPLETE,
+                0.0,
+                None,
+                None,
+                {},
+                {},
+                {},
+                {},
+                {step: float(value)},
+                number,
+            )
+        )
+    return state
+
+
 @pytest.mark.parametrize(
     ("pruner", "direction", "curves", "value"),
     [
@@ -237,23 +259,7 @@ def test_percentile_matches_numpy_with_infinite_values():
     pool = np.array([-math.inf, math.inf, math.nan, 0.0, 1.0, 2.5])
     for _ in range(200):
         values = rng.choice(pool, size=int(rng.integers(1, 6)))
-        state = percentile_module._CompleteValues()
-        for number, value in enumerate(values):
-            state.ingest(
-                FrozenTrial(
-                    number,
-                    TrialState.COMPLETE,
-                    0.0,
-                    None,
-                    None,
-                    {},
-                    {},
-                    {},
-                    {},
-                    {0: float(value)},
-                    number,
-                )
-            )
+        state = _complete_values(values, step=0)
         for q in (0.0, 25.0, 50.0, 100.0):
             state.q = q
             with warnings.catch_warnings(), np.errstate(invalid="ignore"):
@@ -271,23 +277,7 @@ def test_percentile_matches_numpy_linear_interpolation():
         values = rng.normal(size=size).round(2)  # with ties
         if size > 2:
             values[0] = math.nan
-        state = percentile_module._CompleteValues()
-        for number, value in enumerate(values):
-            state.ingest(
-                FrozenTrial(
-                    number,
-                    TrialState.COMPLETE,
-                    0.0,
-                    None,
-                    None,
-                    {},
-                    {},
-                    {},
-                    {},
-                    {3: float(value)},
-                    number,
-                )
-            )
+        state = _complete_values(values, step=3)
         for q in (0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 100.0, 33.3):
             state.q = q
             count, threshold = state.at_step(3)

@@ -777,3 +777,14 @@ def test_enqueued_value_the_distribution_cannot_hold_names_the_parameter():
         with pytest.raises(ValueError, match="value 2.5 of parameter 'n' cannot be"):
             study.optimize(lambda t: t.suggest_int("n", 0, 5), n_trials=1)
     assert study.trials[0].state == TrialState.FAIL
+
+
+def test_a_rerun_on_a_finished_trial_fits_the_step_as_suggest_does():
+    def objective(trial):
+        return trial.suggest_float("x", 0, 1.05, step=0.1)
+
+    study = _study()
+    with pytest.warns(UserWarning, match="step"):
+        study.optimize(objective, n_trials=3)
+    with pytest.warns(UserWarning, match="step"):
+        assert objective(study.best_trial) == study.best_value
