@@ -105,6 +105,17 @@ def _csv_cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else _cell(value)
 
 
+def _row_cell(row: dict[str, Any], column: str, cell: Callable[[Any], str]) -> str:
+    """A row's cell: empty when the row lacks the column; a parameter whose
+    value is None shows "None", so that it differs from an absent one."""
+    if column not in row:
+        return ""
+    value = row[column]
+    if value is None and column.startswith("params_"):
+        return "None"
+    return cell(value)
+
+
 def _seconds(trial: FrozenTrial) -> float | None:
     d = trial.duration
     return None if d is None else round(d.total_seconds(), 3)
@@ -118,7 +129,8 @@ def _summary(trial: FrozenTrial, params: Sequence[str]) -> dict[str, Any]:
         "duration_s": _seconds(trial),
     }
     for name in params:
-        row[f"params_{name}"] = trial.params.get(name)
+        if name in trial.params:  # (absent from a trial: no key, no JSON null)
+            row[f"params_{name}"] = trial.params[name]
     return row
 
 
@@ -154,7 +166,7 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 
 # -- output --------------------------------------------------------------------------
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    cells = [[_row_cell(r, c, _cell) for c in columns] for r in rows]
     widths = [
         max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)
     ]
@@ -180,7 +192,7 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for r in rows:
-        writer.writerow([_csv_cell(r.get(c)) for c in columns])
+        writer.writerow([_row_cell(r, c, _csv_cell) for c in columns])
     return buffer.getvalue().rstrip("\n")
 
 
@@ -279,8 +291,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         print(text)
     else:
-        with open(args.output, "w", encoding="utf-8", newline="") as f:
-            f.write(text + "\n")
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                f.write(text + "\n")
+        except OSError as exc:
+            raise _CommandError(
+                f"cannot write {args.output!r}: {exc.strerror or exc}"
+            ) from None
         print(f"Wrote {len(records)} trials to {args.output}.", file=sys.stderr)
     return 0
 

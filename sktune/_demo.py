@@ -423,7 +423,6 @@ def _write_plots(search: Any, out: Path) -> list[Path]:
         print(f"\nPlots skipped: {exc}.")
         return []
 
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for filename, plot in (
         ("optimization_history.png", plot_optimization_history),
@@ -431,40 +430,28 @@ def _write_plots(search: Any, out: Path) -> list[Path]:
     ):
         ax = plot(search)
         path = out / filename
-        ax.figure.savefig(path, dpi=100, bbox_inches="tight")
-        plt.close(ax.figure)
+        try:
+            ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+        except OSError as exc:
+            print(f"\nPlot skipped: cannot write {os.fspath(path)!r}: {exc}.")
+            continue
+        finally:
+            plt.close(ax.figure)
         written.append(path)
     return written
 
 
 def _importances_plotter(plot: Callable[..., Any]) -> Callable[[Any], Any]:
-    """``plot_param_importances`` on every parameter it accepts.
+    """``plot_param_importances`` without the branch index ``__space__``.
 
     The branches of the conditional space set the ``clf`` step to different
-    estimators; an importance evaluator that refuses a categorical whose
-    choices differ between trials gets the other parameters (``__space__``,
-    the branch index, stands for the model choice).
+    estimators, so ``clf`` already stands for the choice of model; the branch
+    index would split its importance.
     """
 
     def draw(search: Any) -> Any:
-        try:
-            return plot(search)
-        except ValueError:
-            names: dict[str, Any] = {}
-            varying = set()
-            for trial in search.study_.trials:
-                for name, dist in trial.distributions.items():
-                    if names.setdefault(name, dist) != dist:
-                        varying.add(name)
-            ax = plot(search, params=sorted(set(names) - varying))
-            # The branch index is the choice of model: say so on the axis.
-            labels = [t.get_text() for t in ax.get_yticklabels()]
-            if "__space__" in labels:
-                ax.set_yticks(
-                    ax.get_yticks(),
-                    ["model (branch)" if x == "__space__" else x for x in labels],
-                )
-            return ax
+        names = {n for t in search.study_.trials for n in t.distributions}
+        return plot(search, params=sorted(names - {"__space__"}))
 
     return draw
 
@@ -483,6 +470,11 @@ def _settings(args: argparse.Namespace) -> _Settings:
         raise InvalidParameterError(
             "The '--n-jobs' option of sktune demo must be a non-zero int. "
             f"Got {n_jobs} instead."
+        )
+    if not 0 <= args.seed < 2**32:
+        raise InvalidParameterError(
+            "The '--seed' option of sktune demo must be an int in [0, 2**32). "
+            f"Got {args.seed} instead."
         )
     return _Settings(
         n_iter=n_iter,
@@ -524,6 +516,15 @@ def main(args: argparse.Namespace) -> int:
         print(f"sktune demo: error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    try:  # (before any search: a run must not end in an unwritable folder)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(
+            f"sktune demo: error: the '--out' folder {os.fspath(out)!r} cannot be "
+            f"created: {exc.strerror or exc}.",
+            file=sys.stderr,
+        )
+        return 2
     X, y = _load_data(s.n_samples, s.seed)
     n_classes = len(set(y.tolist()))
     print(

@@ -26,6 +26,7 @@ __all__ = [
     "check_distribution_compatibility",
     "distribution_to_json",
     "json_to_distribution",
+    "merge_distributions",
 ]
 
 CategoricalChoiceType = Any
@@ -481,6 +482,61 @@ def json_to_distribution(text: str) -> BaseDistribution:
                 c.index = i
         return CategoricalDistribution(choices)
     raise ValueError(f"Unknown distribution {name!r} in JSON.")
+
+
+def merge_distributions(
+    name: str, dists: Sequence[BaseDistribution]
+) -> BaseDistribution:
+    """One distribution covering all of ``dists`` (a parameter's, over trials).
+
+    A dynamic space may move bounds or steps, and different branches may offer
+    different choices: ranges are widened (on one grid when every trial used
+    the same step and the bounds stay on it), choices are united in order of
+    appearance, and the scale is log only if every distribution's is.
+
+    Raises
+    ------
+    ValueError
+        If the parameter changes its kind of distribution.
+
+    Examples
+    --------
+    >>> from sktune.distributions import FloatDistribution, merge_distributions
+    >>> merge_distributions("x", [FloatDistribution(1, 2, log=True),
+    ...                           FloatDistribution(0, 3)])
+    FloatDistribution(low=0.0, high=3.0, log=False, step=None)
+    """
+    first = dists[0]
+    if any(type(d) is not type(first) for d in dists):
+        kinds = sorted({type(d).__name__ for d in dists})
+        raise ValueError(
+            f"Parameter {name!r} changes its kind of distribution between "
+            f"trials ({', '.join(kinds)})."
+        )
+    if isinstance(first, CategoricalDistribution):
+        if all(d == first for d in dists):
+            return first
+        union: list = []
+        for d in dists:
+            for c in d.choices:  # type: ignore[attr-defined]
+                if not CategoricalDistribution(union or [object()]).contains(c):
+                    union.append(c)
+        return CategoricalDistribution(union)
+    assert isinstance(first, (FloatDistribution, IntDistribution))
+    low = min(d.low for d in dists)  # type: ignore[attr-defined]
+    high = max(d.high for d in dists)  # type: ignore[attr-defined]
+    log = all(d.log for d in dists)  # type: ignore[attr-defined]
+    kind = type(first)
+    if log == first.log and low == first.low and high == first.high:
+        if all(d.step == first.step for d in dists):  # type: ignore[attr-defined]
+            return first
+    if all(d.step == first.step for d in dists):  # type: ignore[attr-defined]
+        try:
+            return kind(low, high, log=log, step=first.step)
+        except ValueError:
+            pass  # the bounds moved off the step grid: no single grid
+    # trials on different grids: no single grid holds every value
+    return kind(low, high, log=log)
 
 
 def check_distribution_compatibility(

@@ -228,3 +228,33 @@ def test_real_command_exit_code_and_stderr(db):
     assert missing.stderr.strip().splitlines() == [
         f"sktune trials: error: no study named 'nope' in {url}"
     ]
+
+
+def test_parameter_none_differs_from_absent(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    study = sktune.create_study(study_name="s", storage=url)
+    dist = sktune.distributions.CategoricalDistribution([None, "a"])
+    study.add_trial(sktune.create_trial(value=1.0))
+    study.add_trial(
+        sktune.create_trial(value=2.0, params={"c": None}, distributions={"c": dist})
+    )
+    code, out, _ = run(capsys, "trials", "s", "--storage", url, "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and "params_c" not in rows[0] and rows[1]["params_c"] is None
+    code, out, _ = run(capsys, "trials", "s", "--storage", url, "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert [r["params_c"] for r in table] == ["", "None"]
+    out_file = tmp_path / "t.csv"
+    run(capsys, "export", "s", "--storage", url, "--format", "csv", "-o", str(out_file))
+    table = list(csv.DictReader(io.StringIO(out_file.read_text())))
+    assert [r["params_c"] for r in table] == ["", "None"]
+
+
+def test_export_to_an_unwritable_path_is_one_line(db, capsys, tmp_path):
+    url, _ = db
+    target = tmp_path / "missing" / "out.json"
+    code, _out, err = run(
+        capsys, "export", "alpha", "--storage", url, "-o", str(target)
+    )
+    assert code == 1 and "Traceback" not in err
+    assert str(target) in err and len(err.strip().splitlines()) == 1

@@ -139,6 +139,16 @@ def test_defaults_and_quick_settings() -> None:
             "The '--n-jobs' option of sktune demo must be a non-zero "
             "int. Got 0 instead.",
         ),
+        (
+            {"seed": -1},
+            "The '--seed' option of sktune demo must be an int in [0, 2**32). "
+            "Got -1 instead.",
+        ),
+        (
+            {"seed": 2**32},
+            "The '--seed' option of sktune demo must be an int in [0, 2**32). "
+            "Got 4294967296 instead.",
+        ),
     ],
 )
 def test_invalid_options_exit_2(
@@ -146,6 +156,53 @@ def test_invalid_options_exit_2(
 ) -> None:
     assert _demo.main(_args(**options)) == 2
     assert message in capsys.readouterr().err
+
+
+def test_unwritable_out_folder_exits_2_before_any_search(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+
+    def no_search(*args: object) -> None:
+        raise AssertionError("a search ran")
+
+    monkeypatch.setattr(_demo, "_load_data", no_search)
+    assert _demo.main(_args(quick=True, out=str(blocker / "plots"))) == 2
+    err = capsys.readouterr().err
+    assert "the '--out' folder" in err and "cannot be created" in err
+
+
+def test_importance_plot_leaves_out_the_branch_index() -> None:
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sktune import TPESearchCV
+    from sktune.distributions import FloatDistribution, IntDistribution
+
+    X, y = make_classification(n_samples=60, random_state=0)
+    space = [
+        {"clf": [LogisticRegression()], "clf__C": FloatDistribution(0.1, 10.0)},
+        {"clf": [DecisionTreeClassifier()], "clf__max_depth": IntDistribution(1, 4)},
+    ]
+    search = TPESearchCV(
+        Pipeline([("clf", LogisticRegression())]),
+        space,
+        n_iter=8,
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
+    seen = {}
+
+    def plot(s: object, params: list[str]) -> list[str]:
+        seen["params"] = params
+        return params
+
+    _demo._importances_plotter(plot)(search)
+    assert "__space__" not in seen["params"]
+    assert {"clf", "clf__C", "clf__max_depth"} <= set(seen["params"])
 
 
 def _run(

@@ -24,8 +24,7 @@ from sktune._frozen import FrozenTrial, TrialState
 from sktune.distributions import (
     BaseDistribution,
     CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
+    merge_distributions,
 )
 from sktune.importance._source import Source
 from sktune.samplers._transform import to_unit
@@ -52,44 +51,6 @@ class Group:
     def own_columns(self) -> np.ndarray:
         """Columns of the parameters this group decides."""
         return np.concatenate([np.atleast_1d(self.dims[i]) for i in self.own])
-
-
-def _merge(name: str, dists: list[BaseDistribution]) -> BaseDistribution:
-    """One distribution covering every trial's (a dynamic space may move bounds)."""
-    first = dists[0]
-    if any(type(d) is not type(first) for d in dists):
-        raise ValueError(
-            f"Parameter {name!r} changes its kind of distribution between "
-            "trials; its importance is undefined."
-        )
-    if isinstance(first, CategoricalDistribution):
-        if all(d == first for d in dists):
-            return first
-        # Different branches may offer different choices (an estimator step
-        # chosen among several lists): analyse the union of the choices.
-        union: list = []
-        for d in dists:
-            for c in d.choices:  # type: ignore[attr-defined]
-                if not CategoricalDistribution(union or [object()]).contains(c):
-                    union.append(c)
-        return CategoricalDistribution(union)
-    assert isinstance(first, (FloatDistribution, IntDistribution))
-    low = min(d.low for d in dists)  # type: ignore[attr-defined]
-    high = max(d.high for d in dists)  # type: ignore[attr-defined]
-    if any(d.step != first.step for d in dists):  # type: ignore[attr-defined]
-        # trials on different grids: no single grid holds every value
-        if isinstance(first, IntDistribution):
-            return IntDistribution(low, high, log=first.log)
-        return FloatDistribution(low, high, log=first.log)
-    if low == first.low and high == first.high:
-        return first
-    try:
-        return type(first)(low, high, log=first.log, step=first.step)
-    except ValueError:
-        # the bounds moved off the step grid: treat the range as continuous
-        if isinstance(first, IntDistribution):
-            return IntDistribution(low, high, log=first.log)
-        return FloatDistribution(low, high, log=first.log)
 
 
 def _encode(
@@ -207,7 +168,10 @@ def prepare(
             distinct = found[:1]
         else:
             distinct = list(dict.fromkeys({id(d): d for d in found}.values()))
-        dists[n] = _merge(n, distinct)
+        try:
+            dists[n] = merge_distributions(n, distinct)
+        except ValueError as exc:
+            raise ValueError(f"{exc} Its importance is undefined.") from None
     single = [n for n in names if dists[n].single()]
     varying = [n for n in names if not dists[n].single()]
     patterns: dict[bytes, list[str]] = {}

@@ -14,6 +14,7 @@ from sktune.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    merge_distributions,
 )
 from sktune.importance._source import Source, is_search, resolve_source
 from sktune.study import Study
@@ -93,19 +94,17 @@ def merged_distributions(
     trials: Sequence[FrozenTrial], params: Sequence[str] | None, owner: str
 ) -> dict[str, BaseDistribution]:
     """One distribution per parameter (bounds widened over the trials)."""
-    found: dict[str, BaseDistribution] = {}
+    seen: dict[str, dict[int, BaseDistribution]] = {}
     for t in trials:
         for name, dist in t.distributions.items():
-            old = found.get(name)
-            if old is None or isinstance(dist, CategoricalDistribution):
-                found.setdefault(name, dist)
-            elif isinstance(old, (FloatDistribution, IntDistribution)) and type(
-                old
-            ) is type(dist):
-                if dist.low < old.low or dist.high > old.high:  # type: ignore[attr-defined]
-                    low = min(old.low, dist.low)  # type: ignore[attr-defined]
-                    high = max(old.high, dist.high)  # type: ignore[attr-defined]
-                    found[name] = type(old)(low, high, log=old.log)
+            seen.setdefault(name, {}).setdefault(id(dist), dist)
+    found: dict[str, BaseDistribution] = {}
+    for name, by_id in seen.items():
+        try:
+            distinct = list(dict.fromkeys(by_id.values()))
+            found[name] = merge_distributions(name, distinct)
+        except ValueError as exc:
+            raise ValueError(f"{owner} cannot plot it: {exc}") from None
     if params is None:
         return found
     if isinstance(params, str) or not all(isinstance(p, str) for p in params):
@@ -120,6 +119,22 @@ def merged_distributions(
             f"study's trials {sorted(found)}. Got unknown {unknown!r}."
         )
     return {p: found[p] for p in params}
+
+
+def common_direction(srcs: Sequence[Source]) -> str:
+    """The studies' direction, or "mixed" when they differ."""
+    directions = {src.direction for src in srcs}
+    return directions.pop() if len(directions) == 1 else "mixed"
+
+
+def axis_label(target_name: str, direction: str) -> str:
+    """A value axis's label: the target and, unless mixed, the direction."""
+    return target_name if direction == "mixed" else f"{target_name} ({direction})"
+
+
+def value_cmap(direction: str) -> str:
+    """A colour map on which the best values are the darkest (as in Optuna)."""
+    return "Blues" if direction == "maximize" else "Blues_r"
 
 
 def is_log(dist: BaseDistribution) -> bool:

@@ -22,6 +22,7 @@ from sktune.visualization._base import (
     one_source,
     plot_position,
     set_param_axis,
+    value_cmap,
 )
 
 __all__ = ["ContourDisplay", "plot_contour"]
@@ -256,7 +257,7 @@ class ContourDisplay(BaseDisplay):
             g = self.grids[px, py]
             if g is not None and levels is not None:
                 mappable = a.contourf(
-                    *g, levels=levels, cmap="Blues_r", extend="neither"
+                    *g, levels=levels, cmap=value_cmap(self.direction), extend="neither"
                 )
             x, y, _ = self.points[px, py]
             a.scatter(x, y, color="black", s=8, edgecolors="white", linewidths=0.4)

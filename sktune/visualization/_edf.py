@@ -10,6 +10,8 @@ from sktune._frozen import TrialState
 from sktune.visualization._base import (
     BaseDisplay,
     TargetType,
+    axis_label,
+    common_direction,
     finite_value,
     new_axes,
     sources,
@@ -95,7 +97,7 @@ class EDFDisplay(BaseDisplay):
             values=values,
             study_names=names,
             target_name=srcs[0].target_name,
-            direction=srcs[0].direction,
+            direction=common_direction(srcs),
         )
         return display.plot(ax=ax)
 
@@ -118,7 +120,7 @@ class EDFDisplay(BaseDisplay):
                 y = np.arange(1, vals.size + 1) / vals.size
                 ax.step(vals, y, where="post", label=name)
         ax.set_title("Empirical Distribution Function Plot")
-        ax.set_xlabel(f"{self.target_name} ({self.direction})")
+        ax.set_xlabel(axis_label(self.target_name, self.direction))
         ax.set_ylabel("Cumulative Probability")
         ax.set_ylim(0, 1.05)
         if len(self.values) > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -12,7 +13,8 @@ from sktune.visualization._base import (
     STATE_COLORS,
     BaseDisplay,
     TargetType,
-    finite_value,
+    axis_label,
+    common_direction,
     new_axes,
     pruned_value,
     sources,
@@ -114,6 +116,11 @@ class OptimizationHistoryDisplay(BaseDisplay):
         """
         owner = "plot_optimization_history"
         srcs = sources(study, target, target_name, owner)
+        if error_bar and common_direction(srcs) == "mixed":
+            raise ValueError(
+                f"{owner} with error_bar=True needs studies of one direction; "
+                f"got {sorted({src.direction for src in srcs})}."
+            )
         kw: dict[str, list] = {
             k: []
             for k in (
@@ -130,8 +137,10 @@ class OptimizationHistoryDisplay(BaseDisplay):
             nums, vals, pnums, pvals, fails = [], [], [], [], []
             for t in src.study.get_trials(deepcopy=False):
                 if t.state == TrialState.COMPLETE:
-                    v = finite_value(src, t)
-                    if v is not None:
+                    # An infinite value counts for the best so far (as in
+                    # study.best_value); matplotlib leaves it undrawn.
+                    v = src.value(t)
+                    if v is not None and not math.isnan(v):
                         nums.append(t.number)
                         vals.append(v)
                 elif t.state == TrialState.PRUNED:
@@ -154,7 +163,7 @@ class OptimizationHistoryDisplay(BaseDisplay):
         display = cls(
             **kw,
             target_name=srcs[0].target_name,
-            direction=srcs[0].direction,
+            direction=common_direction(srcs),
             error_bar=error_bar,
         )
         return display.plot(ax=ax)
@@ -217,14 +226,14 @@ class OptimizationHistoryDisplay(BaseDisplay):
                 )
         ax.set_title("Optimization History")
         ax.set_xlabel("Trial")
-        ax.set_ylabel(f"{self.target_name} ({self.direction})")
+        ax.set_ylabel(axis_label(self.target_name, self.direction))
         ax.legend(loc="best", fontsize="small")
         self._finish(ax)
         return self
 
     def _plot_error_bar(self, ax: Any) -> None:
         # mean and std over the studies, at each trial number they all share
-        length = min((int(nums.max()) + 1 if nums.size else 0) for nums in self.numbers)
+        length = max((int(nums.max()) + 1 if nums.size else 0) for nums in self.numbers)
         grid = np.arange(length)
         best = np.full((len(self.values), length), np.nan)
         vals = np.full_like(best, np.nan)
@@ -234,7 +243,8 @@ class OptimizationHistoryDisplay(BaseDisplay):
             keep = nums < length
             vals[i, nums[keep]] = v[keep]
             idx = np.searchsorted(nums, grid, side="right") - 1
-            ok = idx >= 0
+            # (a study's best so far ends with its last trial, as in Optuna)
+            ok = (idx >= 0) & (grid <= (nums.max() if nums.size else -1))
             best[i, ok] = b[idx[ok]]
         with warnings.catch_warnings():
             # trial numbers no study completed give all-NaN columns

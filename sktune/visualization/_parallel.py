@@ -21,6 +21,7 @@ from sktune.visualization._base import (
     new_axes,
     one_source,
     plot_position,
+    value_cmap,
 )
 
 __all__ = ["ParallelCoordinateDisplay", "plot_parallel_coordinate"]
@@ -191,7 +192,9 @@ class ParallelCoordinateDisplay(BaseDisplay):
         n_axes = 1 + len(self.params)
         xs = np.arange(n_axes, dtype=float)
         segments = [np.column_stack([xs, row]) for row in self.positions]
-        lines = LineCollection(segments, cmap="Blues_r", linewidths=1.0, alpha=0.8)
+        lines = LineCollection(
+            segments, cmap=value_cmap(self.direction), linewidths=1.0, alpha=0.8
+        )
         lines.set_array(self.values)
         ax.add_collection(lines)
         for x, tick in zip(xs, self.ticks):

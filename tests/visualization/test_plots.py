@@ -356,3 +356,98 @@ def test_param_importances_with_fewer_than_two_trials_is_an_empty_chart(n_comple
     with pytest.warns(UserWarning, match="fewer than 2 complete trials"):
         ax = vis.plot_param_importances(study)
     assert len(ax.patches) == 0
+
+
+def _study_of(values, direction="minimize", params=None):
+    study = sktune.create_study(direction=direction)
+    for i, v in enumerate(values):
+        p, d = params[i] if params else ({}, {})
+        study.add_trial(sktune.create_trial(value=v, params=p, distributions=d))
+    return study
+
+
+def test_plots_merge_choices_and_scales_that_change_between_trials():
+    # Branches offering different choices (an estimator chosen per branch),
+    # and a parameter on a log scale in one trial and a linear one in another.
+    cat_ab = sktune.distributions.CategoricalDistribution(["a", "b"])
+    cat_cd = sktune.distributions.CategoricalDistribution(["c", "d"])
+    log = sktune.distributions.FloatDistribution(0.1, 1.0, log=True)
+    lin = sktune.distributions.FloatDistribution(0.0, 2.0)
+    params = [
+        ({"k": "a", "x": 0.5}, {"k": cat_ab, "x": log}),
+        ({"k": "d", "x": 0.0}, {"k": cat_cd, "x": lin}),
+        ({"k": "b", "x": 1.5}, {"k": cat_ab, "x": lin}),
+    ]
+    study = _study_of([1.0, 2.0, 3.0], params=params)
+    ax = vis.plot_slice(study, params=["k"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], [0, 3, 1])
+    ax = vis.plot_slice(study, params=["x"])
+    assert ax.get_xscale() == "linear"
+    vis.plot_contour(study)
+    vis.plot_parallel_coordinate(study)
+    bad = _study_of(
+        [1.0, 2.0],
+        params=[({"k": "a"}, {"k": cat_ab}), ({"k": 0.5}, {"k": lin})],
+    )
+    with pytest.raises(ValueError, match="Parameter 'k' changes its kind"):
+        vis.plot_slice(bad)
+    plt.close("all")
+
+
+def test_error_bar_covers_the_longest_study_and_ends_each_at_its_last_trial():
+    long_ = _study_of([4.0, 1.0, 2.0, 1.0])
+    short = _study_of([4.0, 2.0])
+    display = vis.OptimizationHistoryDisplay.from_study([long_, short], error_bar=True)
+    best = [
+        line for line in display.ax_.get_lines() if line.get_label() == "Best Value"
+    ]
+    np.testing.assert_allclose(best[0].get_xdata(), [0, 1, 2, 3])
+    # trial 1: mean of 1 and 2; from trial 2 on, the long study alone
+    np.testing.assert_allclose(best[0].get_ydata(), [4.0, 1.5, 1.0, 1.0])
+    plt.close("all")
+
+
+def test_best_value_line_counts_an_infinite_value():
+    study = _study_of([1.0, math.inf, 2.0], direction="maximize")
+    display = vis.OptimizationHistoryDisplay.from_study(study)
+    np.testing.assert_array_equal(display.best_values[0], [1.0, math.inf, math.inf])
+    plt.close("all")
+
+
+def test_mixed_directions_claim_no_direction():
+    studies = [_study_of([1.0, 2.0]), _study_of([1.0, 2.0], direction="maximize")]
+    assert vis.plot_optimization_history(studies).get_ylabel() == "Objective Value"
+    assert vis.plot_edf(studies).get_xlabel() == "Objective Value"
+    with pytest.raises(ValueError, match="error_bar=True needs studies of one"):
+        vis.plot_optimization_history(studies, error_bar=True)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_colour_maps_draw_the_best_trials_darkest(direction):
+    lin = sktune.distributions.FloatDistribution(0.0, 1.0)
+    params = [
+        ({"x": x, "y": y}, {"x": lin, "y": lin})
+        for x, y in np.random.default_rng(0).random((8, 2))
+    ]
+    values = [float(i) for i in range(8)]
+    study = _study_of(values, direction=direction, params=params)
+    best = max(values) if direction == "maximize" else min(values)
+    worst = min(values) if direction == "maximize" else max(values)
+
+    def luminance(rgba):
+        return float(np.dot(rgba[:3], [0.299, 0.587, 0.114]))
+
+    ax = vis.plot_parallel_coordinate(study)
+    lines = next(c for c in ax.collections if c.get_array() is not None)
+    assert luminance(lines.cmap(lines.norm(best))) < luminance(
+        lines.cmap(lines.norm(worst))
+    )
+    axes = np.atleast_1d(vis.plot_contour(study))
+    filled = [
+        c for a in np.ravel(axes) for c in a.collections if c.get_array() is not None
+    ]
+    cmap, norm = filled[0].cmap, filled[0].norm
+    assert luminance(cmap(norm(best))) < luminance(cmap(norm(worst)))
+    plt.close("all")
