@@ -42,8 +42,9 @@ print(f"best CV accuracy {search.best_score_:.4f} with {search.best_params_}")
 # %%
 # How far each candidate grew
 # ---------------------------
-# ``n_resources`` is the number of trees each candidate reached; the schedule
-# doubles it from ``min_resources`` to the forest's ``n_estimators``.
+# ``n_resources`` is the number of trees each candidate reached; the steps end
+# at the pruner's rungs (``min_resources`` times ``reduction_factor`` to the
+# power k), then at the forest's ``n_estimators``.
 results = search.cv_results_
 trees = results["n_resources"]
 print("trees reached:", sorted(trees.tolist()))

@@ -145,6 +145,12 @@ class ResourcePlan:
     #: Whether a fold runs several units, each from the state of the last.
     stepped = False
 
+    def for_estimator(self, estimator: Any) -> ResourcePlan:
+        """The plan of one candidate, ``estimator`` being its estimator with
+        its parameters set (this plan itself, unless the kind is chosen per
+        candidate)."""
+        return self
+
     def units(self, context: SearchContext) -> list[WorkUnit]:
         """The units of one candidate, in the order they run."""
         raise NotImplementedError
@@ -340,15 +346,26 @@ def evaluate_candidate(
     pruned : bool
         Whether the pruner stopped the trial.
     """
+    if type(plan).for_estimator is not ResourcePlan.for_estimator:
+        plan = plan.for_estimator(
+            clone(context.estimator).set_params(**clone(dict(params), safe=False))
+        )
     batches = plan.batched_units(context, params, pruning)
     outs: list[dict[str, Any] | None] = [None] * context.n_splits
     # Per fold, the state its last unit returned (stepped plans).
     states: dict[int, Any] = {}
     begun: list[Any] = []  # stepped plans: callback tasks begun by the driver
+    # Stepped plans: folds that failed (no state to go on from) keep their
+    # error_score while the others go on to the full resource.
+    failed_folds: set[int] = set()
     try:
         for i, batch in enumerate(batches):
             if should_stop() and (i > 0 or pruning or not plan.batchable):
                 break
+            if failed_folds:
+                batch = [u for u in batch if u.fold not in failed_folds]
+                if not batch:
+                    break
             if plan.stepped and context.callback_contexts:
                 # A fold of a stepped plan runs in several units: its callback
                 # task (scikit-learn >= 1.9) begins before the first, in the
@@ -363,16 +380,13 @@ def evaluate_candidate(
                 plan.task(context, params, u, candidate, states.get(u.fold))
                 for u in batch
             ]
-            failed = False
             for unit, out in zip(batch, runner.run_tasks(tasks)):
                 state = out.pop(STATE_KEY, None)
                 if state is not None:
                     states[unit.fold] = state
-                failed = failed or out.get("fit_error") is not None
+                if plan.stepped and out.get("fit_error") is not None:
+                    failed_folds.add(unit.fold)
                 outs[unit.fold] = out
-            if failed and plan.stepped:
-                # A fold that failed has no state to go on from.
-                break
             if not pruning:
                 continue
             reported = plan.report(context, outs, batch[-1])

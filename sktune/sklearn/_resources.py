@@ -163,6 +163,49 @@ def _settings_blocker(params: Mapping[str, Any]) -> str | None:
         return "early_stopping=True"
     if isinstance(weight, str) and weight == "balanced":
         return "class_weight='balanced'"
+    solver = params.get("solver")
+    if isinstance(solver, str) and solver == "lbfgs" and "momentum" in params:
+        return "solver='lbfgs'"  # (a multilayer perceptron's full-batch solver)
+    return None
+
+
+def epochs_blocker(estimator: Any) -> str | None:
+    """Why ``estimator`` cannot be trained in epochs of ``partial_fit``
+    equivalent to its ``fit``, or None.
+
+    Besides :func:`partial_fit_blocker`'s settings: no ``partial_fit``, and
+    naive Bayes, whose ``partial_fit`` accumulates counts (an epoch more
+    counts every sample again, which weakens the smoothing).
+
+    Examples
+    --------
+    >>> from sklearn.naive_bayes import MultinomialNB
+    >>> epochs_blocker(MultinomialNB())
+    'naive Bayes (partial_fit accumulates counts)'
+    """
+    if not hasattr(estimator, "partial_fit"):
+        return "no partial_fit"
+    if type(estimator).__module__.startswith("sklearn.naive_bayes"):
+        return "naive Bayes (partial_fit accumulates counts)"
+    return partial_fit_blocker(estimator)
+
+
+def estimators_blocker(estimator: Any) -> str | None:
+    """Why ``estimator`` cannot grow by ``warm_start``, or None: it has no
+    parameter to grow, or ``oob_score=True`` (which scikit-learn refuses with
+    ``warm_start``).
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> estimators_blocker(RandomForestClassifier(oob_score=True))
+    'oob_score=True'
+    """
+    if warm_start_param(estimator) is None:
+        return "no warm_start with n_estimators"
+    oob = estimator.get_params(deep=False).get("oob_score")
+    if oob is not None and oob is not False:
+        return "oob_score=True"
     return None
 
 
@@ -200,8 +243,9 @@ def space_partial_fit_blocker(
             if not key.startswith(prefix) or "__" in key[len(prefix) :]:
                 continue
             name = key[len(prefix) :]
+            base = final_step(estimator).get_params(deep=False)
             for v in choices:
-                blocker = _settings_blocker({name: v})
+                blocker = _settings_blocker({**base, name: v})
                 if blocker is not None:
                     return blocker
     return None
@@ -229,9 +273,14 @@ def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     if not pruning:
         return "folds"
     last = final_step(estimator)
-    if hasattr(last, "partial_fit") and partial_fit_blocker(last) is None:
+    if epochs_blocker(last) is None:
         return "epochs"
-    if warm_start_param(last) is not None:
+    if estimators_blocker(last) is None and (
+        # Gradient boosting's early stopping restarts its patience with each
+        # warm start, so steps would not stop where one fit does.
+        last.get_params(deep=False).get("n_iter_no_change") is None
+        or warm_start_param(last) == "max_iter"
+    ):
         return "estimators"
     return "folds"
 
@@ -311,6 +360,11 @@ class FoldState:
     warm_epochs : bool or None
         For "epochs": whether the steps are warm-started fits (set on the
         first step).
+    converged : bool
+        Whether the model stopped by its own rule (``tol`` and
+        ``n_iter_no_change`` of a multilayer perceptron, a gradient
+        boosting's early stopping) before a step's end: a single fit would
+        have stopped there too, so later steps train nothing.
     """
 
     model: Any
@@ -324,6 +378,7 @@ class FoldState:
     done: int = 0
     fit_time: float = 0.0
     warm_epochs: bool | None = None
+    converged: bool = False
 
 
 def _split_fit_params(
@@ -334,6 +389,18 @@ def _split_fit_params(
     prefix = _step_prefix(estimator)
     if not prefix:
         return {}, dict(fit_params)
+    if _compat._routing_enabled():
+        # Metadata routing: unprefixed parameters go where the steps request
+        # them (the earlier steps' through the sliced Pipeline's own routing).
+        from sklearn.utils.metadata_routing import process_routing
+
+        routed = process_routing(estimator, "fit", **fit_params)
+        names = [name for name, _ in estimator.steps]
+        pre: dict[str, Any] = {}
+        for name in names[:-1]:
+            for method in ("fit", "fit_transform"):  # (transformers: either)
+                pre.update(routed[name].get(method, {}))
+        return pre, dict(routed[names[-1]].get("fit", {}))
     last = {k[len(prefix) :]: v for k, v in fit_params.items() if k.startswith(prefix)}
     pre = {k: v for k, v in fit_params.items() if not k.startswith(prefix)}
     return pre, last
@@ -424,16 +491,26 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
         return
     if stop <= state.done:
         return
+    if state.converged:
+        state.done = stop
+        return
     if kind == "epochs":
-        # An MLP's fit with warm_start runs max_iter more epochs.
+        # An MLP's fit with warm_start runs max_iter more epochs (n_iter_
+        # counts them; the no-improvement count carries over).
         model.set_params(warm_start=True, max_iter=stop - state.done)
         with _checked(state.done > 0), warnings.catch_warnings():
             # A step is not meant to converge.
             warnings.simplefilter("ignore", ConvergenceWarning)
             _call(model.fit, X, y, state.fit_params)
+        state.converged = model.n_iter_ < stop - state.done
     else:
         model.set_params(**{"warm_start": True, param: stop})
         _call(model.fit, X, y, state.fit_params)
+        # Early stopping ends a fit below the number asked for.
+        grown = getattr(model, "n_estimators_", None)
+        if grown is None and param == "max_iter":
+            grown = model.n_iter_
+        state.converged = grown is not None and int(grown) < stop
     state.done = stop
 
 
@@ -450,13 +527,6 @@ def _checked(skip: bool) -> Any:
     if not skip:
         return nullcontext()
     return config_context(assume_finite=True, skip_parameter_validation=True)
-
-
-def _no_auto_early_stopping(model: Any) -> None:
-    """Turn ``early_stopping="auto"`` off: it would end a step before the
-    resource the step names."""
-    if model.get_params(deep=False).get("early_stopping") == "auto":
-        model.set_params(early_stopping=False)
 
 
 def _score(
@@ -560,8 +630,6 @@ def run_step(
                 state.train_score_params = _compat._check_method_params(
                     X, params=score_params, indices=train
                 )
-            if kind == "estimators":
-                _no_auto_early_stopping(state.model)
         _advance(state, kind, stop, param, classes)
         reached = state.done
     except Exception:
@@ -627,8 +695,24 @@ class _SteppedPlan(ResourcePlan):
         self.pruner = pruner
 
     # -- what the subclasses define ---------------------------------------------
+    def _blocker(self, last: Any) -> str | None:
+        return None
+
     def _param(self, last: Any) -> str | None:
         return None
+
+    def for_estimator(self, estimator: Any) -> ResourcePlan:
+        """This plan; raises if the candidate's ``estimator`` (its final step
+        chosen by the space, say) cannot be trained in these steps."""
+        last = final_step(estimator)
+        blocker = self._blocker(last)
+        if blocker is not None:
+            raise ValueError(
+                f"The 'resource' parameter of TPESearchCV is {self.kind!r}, but "
+                f"a candidate's {type(last).__name__} has {blocker}; use "
+                "resource='auto' to train each candidate the way it allows."
+            )
+        return self
 
     def _auto_max(self, last: Any) -> int:
         raise NotImplementedError
@@ -704,7 +788,13 @@ class _SteppedPlan(ResourcePlan):
         kwargs = {
             "kind": self.kind,
             "stop": unit.step,
-            "param": self._param(final_step(context.estimator)),
+            "param": self._param(
+                final_step(
+                    clone(context.estimator).set_params(
+                        **clone(dict(params), safe=False)
+                    )
+                )
+            ),
             "classes": _classes(context),
             "train": train,
             "test": test,
@@ -738,15 +828,13 @@ class _SteppedPlan(ResourcePlan):
         _, high = self.resolve(estimator)
         state = _new_state(estimator, X, y, None, None, fit_params, {})
         model = state.model
-        if self.kind == "estimators":
-            _no_auto_early_stopping(model)
-            restore = {"warm_start": False}
-        elif fits_epochs_warm(model):
+        if self.kind == "estimators" or fits_epochs_warm(model):
             # Trained by warm-started fits; give back the candidate's values.
-            restore = {k: getattr(model, k) for k in ("warm_start", "max_iter")}
+            names = ["warm_start"] + (["max_iter"] if self.kind == "epochs" else [])
+            restore = {k: getattr(model, k) for k in names}
         else:
             restore = {}
-        classes = _classes_of(y) if is_classifier(estimator) else None
+        classes = _classes_of(y, estimator) if is_classifier(estimator) else None
         _advance(state, self.kind, high, self._param(model), classes)
         model.set_params(**restore)
         return estimator
@@ -784,12 +872,25 @@ def _classes(context: SearchContext) -> Any:
     if not is_classifier(context.estimator) or context.y is None:
         return None
     if "classes" not in context.extra:
-        context.extra["classes"] = _classes_of(context.y)
+        context.extra["classes"] = _classes_of(context.y, context.estimator)
     return context.extra["classes"]
 
 
-def _classes_of(y: Any) -> Any:
-    return None if y is None else np.unique(np.asarray(y))
+def _classes_of(y: Any, estimator: Any = None) -> Any:
+    """``np.unique(y)``; for a multi-output meta-estimator and 2-D ``y``, one
+    array per output (its ``partial_fit`` takes a list)."""
+    if y is None:
+        return None
+    y = np.asarray(y)
+    if y.ndim == 2 and _per_output(estimator):
+        return [np.unique(col) for col in y.T]
+    return np.unique(y)
+
+
+def _per_output(estimator: Any) -> bool:
+    from sklearn.multioutput import MultiOutputClassifier
+
+    return isinstance(final_step(estimator), MultiOutputClassifier)
 
 
 class EpochsPlan(_SteppedPlan):
@@ -807,6 +908,9 @@ class EpochsPlan(_SteppedPlan):
     """
 
     kind = "epochs"
+
+    def _blocker(self, last: Any) -> str | None:
+        return epochs_blocker(last)
 
     def _auto_max(self, last: Any) -> int:
         max_iter = last.get_params(deep=False).get("max_iter")
@@ -836,6 +940,9 @@ class EstimatorsPlan(_SteppedPlan):
 
     kind = "estimators"
 
+    def _blocker(self, last: Any) -> str | None:
+        return estimators_blocker(last)
+
     def _param(self, last: Any) -> str | None:
         return warm_start_param(last)
 
@@ -846,6 +953,61 @@ class EstimatorsPlan(_SteppedPlan):
 
     def _auto_min(self, max_resources: int) -> int:
         return max(1, max_resources // _ESTIMATORS_MIN_FRACTION)
+
+
+class AutoPlan(ResourcePlan):
+    """``resource="auto"`` with a pruner: each candidate is trained the way
+    its own estimator allows (:func:`choose_resource`), since the space may
+    choose the final step or change the settings that decide it.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> plan = AutoPlan()
+    >>> type(plan.for_estimator(SGDClassifier())).__name__
+    'EpochsPlan'
+    >>> type(plan.for_estimator(RandomForestClassifier(oob_score=True))).__name__
+    'FoldsPlan'
+    """
+
+    def __init__(
+        self,
+        min_resources: int | str = "auto",
+        max_resources: int | str = "auto",
+        factor: int | str = "auto",
+        pruner: Any = None,
+    ) -> None:
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
+        self.pruner = pruner
+        self._plans: dict[str, ResourcePlan] = {}
+
+    def for_estimator(self, estimator: Any) -> ResourcePlan:
+        kind = choose_resource(estimator, "auto", pruning=True)
+        plan = self._plans.get(kind)
+        if plan is None:
+            if kind == "folds":
+                plan = FoldsPlan()
+            else:
+                cls = EpochsPlan if kind == "epochs" else EstimatorsPlan
+                plan = cls(
+                    self.min_resources, self.max_resources, self.factor, self.pruner
+                )
+            self._plans[kind] = plan
+        return plan
+
+    def units(self, context: SearchContext) -> list[WorkUnit]:
+        return self.for_estimator(context.estimator).units(context)
+
+    def report(
+        self,
+        context: SearchContext,
+        outs: Sequence[dict[str, Any] | None],
+        unit: WorkUnit,
+    ) -> tuple[int, float] | None:
+        raise TypeError("AutoPlan reports through the plan of each candidate.")
 
 
 def make_plan(
@@ -867,20 +1029,13 @@ def make_plan(
     Examples
     --------
     >>> from sklearn.ensemble import RandomForestClassifier
-    >>> type(make_plan("auto", RandomForestClassifier(), pruning=True)).__name__
+    >>> type(make_plan("estimators", RandomForestClassifier(), pruning=True)).__name__
     'EstimatorsPlan'
+    >>> type(make_plan("auto", RandomForestClassifier(), pruning=True)).__name__
+    'AutoPlan'
     """
     kind = choose_resource(estimator, resource, pruning)
     last = final_step(estimator)
-    if kind == "epochs" and space_blocker is not None:
-        if resource != "auto":
-            raise ValueError(
-                "The 'resource' parameter of TPESearchCV must be 'epochs' only "
-                "for an estimator whose settings partial_fit accepts; the search "
-                f"space may set {space_blocker}, which partial_fit refuses. Got "
-                "'epochs' instead."
-            )
-        kind = "estimators" if warm_start_param(last) is not None else "folds"
     if (
         kind != "folds"
         and isinstance(min_resources, int)
@@ -893,30 +1048,30 @@ def make_plan(
             "The 'min_resources' parameter of TPESearchCV must be <= "
             f"max_resources ({max_resources}). Got {min_resources!r} instead."
         )
+    if resource == "auto":
+        if kind == "folds" and not pruning:
+            return FoldsPlan()
+        return AutoPlan(min_resources, max_resources, factor, pruner)
     if kind == "epochs":
-        if not hasattr(last, "partial_fit"):
-            raise ValueError(
-                "The 'resource' parameter of TPESearchCV must be 'epochs' only "
-                "for an estimator (or a Pipeline's last step) with partial_fit;"
-                f" {type(last).__name__} has none. Got 'epochs' instead."
-            )
-        blocker = partial_fit_blocker(last)
+        blocker, where = epochs_blocker(last), f"{type(last).__name__} has"
+        if blocker is None and space_blocker is not None:
+            blocker, where = space_blocker, "the search space may set"
         if blocker is not None:
             raise ValueError(
                 "The 'resource' parameter of TPESearchCV must be 'epochs' only "
-                "for an estimator whose settings partial_fit accepts; "
-                f"{type(last).__name__} has {blocker}, which partial_fit "
-                "refuses. Got 'epochs' instead."
+                "for an estimator (or a Pipeline's last step) whose partial_fit "
+                f"trains as its fit does; {where} {blocker}. Got 'epochs' instead."
             )
         return EpochsPlan(min_resources, max_resources, factor, pruner)
     if kind == "estimators":
-        if warm_start_param(last) is None:
+        blocker = estimators_blocker(last)
+        if blocker is not None:
             raise ValueError(
                 "The 'resource' parameter of TPESearchCV must be 'estimators' "
                 "only for an estimator (or a Pipeline's last step) with "
                 "warm_start and n_estimators (or a histogram gradient "
-                f"boosting's max_iter); {type(last).__name__} is not one. Got "
-                "'estimators' instead."
+                f"boosting's max_iter); {type(last).__name__} has {blocker}. "
+                "Got 'estimators' instead."
             )
         return EstimatorsPlan(min_resources, max_resources, factor, pruner)
     return FoldsPlan()

@@ -143,15 +143,19 @@ class TPESearchCV(_compat.BaseSearchCV):
         MLPs (stochastic solver, no early stopping) run a step's epochs in
         one warm-started ``fit`` instead, which saves the per-call checks.
         "estimators": a ``warm_start`` ensemble grows its ``n_estimators`` (histogram
-        gradient boosting its ``max_iter``, with ``early_stopping="auto"``
-        turned off) step by step, scored after each. Steps report at the
+        gradient boosting its ``max_iter``) step by step, scored after each;
+        a model that stops by its own rule (early stopping, an MLP's ``tol``)
+        trains no further. Steps report at the
         resource reached, and the resources grow by ``resource_factor`` from
         ``min_resources`` to ``max_resources``. "auto": "folds" without a
-        pruner (plain fits);
-        with one, "epochs" if the estimator has ``partial_fit`` and its
-        settings allow it (not ``early_stopping=True`` nor
-        ``class_weight="balanced"``), else "estimators" if it is a
-        ``warm_start`` ensemble, else "folds". The refit trains the best
+        pruner (plain fits); with one, decided per candidate (the space may
+        choose the final step): "epochs" if its final step has a
+        ``partial_fit`` that trains as ``fit`` does (not with
+        ``early_stopping=True``, ``class_weight="balanced"``, an MLP's
+        ``solver="lbfgs"``, nor naive Bayes, whose counts would grow with
+        each epoch), else "estimators" if it is a ``warm_start`` ensemble
+        (not with ``oob_score=True``, nor gradient boosting with
+        ``n_iter_no_change``), else "folds". The refit trains the best
         candidate the same way with ``max_resources``.
     min_resources : int or "auto", default="auto"
         Smallest resource of a step ("epochs" and "estimators"): the first
@@ -579,7 +583,8 @@ class TPESearchCV(_compat.BaseSearchCV):
             n_splits,
             return_train_score=self.return_train_score,
             error_score=self.error_score,
-            pruning=pruning,
+            # (a resumed study may hold trials pruned in an earlier search)
+            pruning=pruning or any(r.state == TrialState.PRUNED for r in records),
         )
         first = next(o for o in records[0].outs if o is not None)["test_scores"]
         self.multimetric_ = isinstance(first, Mapping)
@@ -735,6 +740,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         ctx = None
         if root_ctx is not None:
             ctx = root_ctx.subcontext(task_name="refit-with-best-params")
+        plan = plan.for_estimator(self.best_estimator_)
         # A stepped plan trains with partial_fit or slices of a Pipeline, not
         # best_estimator_.fit: propagated callbacks would never see the task,
         # so every callback gets this task's hooks instead.

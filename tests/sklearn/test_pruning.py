@@ -10,7 +10,7 @@ import joblib
 import numpy as np
 import pytest
 from search_helpers import dask_backend, on_dask_worker
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
@@ -312,12 +312,26 @@ def test_mlp_fold_missing_a_class_uses_partial_fit_with_classes():
     assert np.isfinite(out["test_scores"])
 
 
-def test_hist_gradient_boosting_auto_early_stopping_is_turned_off():
-    est = HistGradientBoostingClassifier(max_iter=4, early_stopping="auto")
-    kwargs = _step_kwargs(est, N, kind="estimators", param="max_iter")
-    out = run_step(None, est, X, y, stop=2, **kwargs)
-    model = out["_state"].model
-    assert model.early_stopping is False and model.n_iter_ == 2
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_hist_gradient_boosting_steps_stop_where_one_fit_does(early_stopping):
+    # Warm starts keep the validation split and the scores: in steps, the
+    # ensemble stops (or not) at the iteration a single fit stops at.
+    Xh = np.random.default_rng(0).normal(size=(300, 3))
+    yh = (Xh[:, 0] + 0.3 * Xh[:, 1] > 0).astype(int)
+    est = HistGradientBoostingClassifier(
+        max_iter=200, early_stopping=early_stopping, n_iter_no_change=3,
+        random_state=0,
+    )  # fmt: skip
+    plain = clone(est).fit(Xh[::2], yh[::2]).n_iter_
+    kwargs = _step_kwargs(est, len(yh), kind="estimators", param="max_iter")
+    state, grown = None, []
+    for stop in (12, 50, 200):
+        out = run_step(state, est, Xh, yh, stop=stop, **kwargs)
+        state = out["_state"]
+        grown.append(state.model.n_iter_)
+    assert grown == [min(stop, plain) for stop in (12, 50, 200)]
+    assert state.converged == early_stopping == (plain < 200)
+    assert state.model.early_stopping == early_stopping
 
 
 def test_folds_resource_reports_after_each_fold():
@@ -574,7 +588,7 @@ def test_invalid_resources_are_rejected():
     with pytest.raises(ValueError, match="'min_resources' parameter.*<= max"):
         _search(EpochClassifier(), min_resources=9, max_resources=4).fit(X, y)
     sgd = SGDClassifier(class_weight="balanced")
-    with pytest.raises(ValueError, match="class_weight='balanced', which partial_fit"):
+    with pytest.raises(ValueError, match="SGDClassifier has class_weight='balanced'"):
         _search(sgd, space={"alpha": [1e-4]}, resource="epochs").fit(X, y)
     with pytest.raises(ValueError, match="'max_resources' parameter"):
         _search(EpochClassifier(), max_resources=0).fit(X, y)
@@ -740,9 +754,14 @@ def test_a_space_that_may_set_what_partial_fit_refuses_is_not_trained_in_epochs(
         est, space, n_iter=4, cv=3, pruner=_median(), random_state=0,
         error_score="raise",
     ).fit(Xc, yc)  # fmt: skip
-    # "auto" fell back to folds: every candidate fitted, none failed.
-    assert search.cv_results_["n_resources"].max() == 3
+    # "auto" decides per candidate: folds where the candidate sets
+    # early_stopping=True, epochs otherwise; every candidate fitted.
     assert not np.isnan(search.cv_results_["mean_test_score"]).any()
+    steps = {True: set(), False: set()}
+    for trial in search.study_.trials:
+        steps[trial.params["early_stopping"]] |= set(trial.intermediate_values)
+    assert steps[True] and steps[True] <= {0, 1, 2}
+    assert steps[False] <= {1, 2, 4, 5} and 5 in steps[False]
     with pytest.raises(ValueError, match="space may set early_stopping=True"):
         TPESearchCV(
             est, space, n_iter=4, cv=3, pruner=_median(), resource="epochs"
