@@ -192,15 +192,14 @@ def _store(
     if splits:
         for i in range(n_splits):
             results[f"split{i}_{key}"] = array[:, i]
+    # (scikit-learn warns about non-finite means before computing the stds,
+    # whose numpy warnings follow)
+    counts = np.maximum(ran.sum(axis=1), 1)
     if ran.all():
         means = np.average(array, axis=1)
-        stds = np.sqrt(np.average((array - means[:, np.newaxis]) ** 2, axis=1))
     else:
         # Means over the folds run; a NaN in a fold run still gives NaN.
-        counts = np.maximum(ran.sum(axis=1), 1)
         means = np.where(ran, array, 0.0).sum(axis=1) / counts
-        dev = np.where(ran, array - means[:, np.newaxis], 0.0)
-        stds = np.sqrt((dev**2).sum(axis=1) / counts)
     results[f"mean_{key}"] = means
     if key.startswith(("train_", "test_")) and np.any(~np.isfinite(means)):
         warnings.warn(
@@ -208,6 +207,11 @@ def _store(
             category=UserWarning,
             stacklevel=4,
         )
+    if ran.all():
+        stds = np.sqrt(np.average((array - means[:, np.newaxis]) ** 2, axis=1))
+    else:
+        dev = np.where(ran, array - means[:, np.newaxis], 0.0)
+        stds = np.sqrt((dev**2).sum(axis=1) / counts)
     results[f"std_{key}"] = stds
     if rank:
         results[f"rank_{key}"] = _rank(means, pruned)
@@ -230,7 +234,8 @@ def _rank(means: np.ndarray, pruned: np.ndarray | None) -> np.ndarray:
 def _sklearn_rank(means: np.ndarray) -> np.ndarray:
     if np.isnan(means).all():
         return np.ones_like(means, dtype=np.int32)
-    filled = np.where(np.isnan(means), np.nanmin(means) - 1, means)
+    # As scikit-learn: NaN below the lowest score, and +-inf as +-max float.
+    filled = np.nan_to_num(means, nan=np.nanmin(means) - 1)
     return rankdata(-filled, method="min").astype(np.int32, copy=False)
 
 

@@ -116,7 +116,8 @@ class Scheduler:
         #: Repeats are replaced in finite spaces and finite branches.
         self.dedup = self.finite or space.has_finite_branch
         #: Outputs of every fold fit of this run (for the failure warning).
-        self.outs: list[dict[str, Any]] = []
+        #: Per trial number, the outputs of its folds that ran.
+        self.outs: dict[int, list[dict[str, Any]]] = {}
         self._started = 0
         self._exhausted = False
         self._abort = False  # KeyboardInterrupt: fail running trials now
@@ -244,7 +245,7 @@ class Scheduler:
     ) -> FrozenTrial:
         done = [o for o in outs if o is not None]
         with self._lock:
-            self.outs.extend(done)
+            self.outs[trial.number] = done
         record = TrialRecord(trial.number, params, TrialState.RUNNING, outs)
         trial.set_user_attr(CV_ATTR, record.to_json())
         if pruned:

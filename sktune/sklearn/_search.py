@@ -577,7 +577,10 @@ class TPESearchCV(_compat.BaseSearchCV):
                 "no candidates?"
             )
         if scheduler.outs:
-            _compat._warn_or_raise_about_fit_failures(scheduler.outs, self.error_score)
+            # In candidate order, as scikit-learn lists them (trials finish
+            # in any order).
+            outs = [o for n in sorted(scheduler.outs) for o in scheduler.outs[n]]
+            _compat._warn_or_raise_about_fit_failures(outs, self.error_score)
         results = build_cv_results(
             records,
             n_splits,

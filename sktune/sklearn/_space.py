@@ -164,6 +164,8 @@ class _NativeParam(_Param):
             assert isinstance(d, CategoricalDistribution)
             return d.choices[self._distinct[j]]
         if isinstance(d, IntDistribution):
+            if isinstance(self.source, range) and self.source.step < 0:
+                return self.source[j]  # (GridSearchCV's order: as given)
             return d.low + j * d.step
         assert isinstance(d, FloatDistribution)
         if d.step is None:
