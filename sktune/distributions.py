@@ -527,10 +527,9 @@ def merge_distributions(
     high = max(d.high for d in dists)  # type: ignore[attr-defined]
     log = all(d.log for d in dists)  # type: ignore[attr-defined]
     kind = type(first)
-    if log == first.log and low == first.low and high == first.high:
-        if all(d.step == first.step for d in dists):  # type: ignore[attr-defined]
-            return first
     if all(d.step == first.step for d in dists):  # type: ignore[attr-defined]
+        if (low, high, log) == (first.low, first.high, first.log):
+            return first
         try:
             return kind(low, high, log=log, step=first.step)
         except ValueError:

@@ -163,9 +163,6 @@ def _settings_blocker(params: Mapping[str, Any]) -> str | None:
         return "early_stopping=True"
     if isinstance(weight, str) and weight == "balanced":
         return "class_weight='balanced'"
-    solver = params.get("solver")
-    if isinstance(solver, str) and solver == "lbfgs" and "momentum" in params:
-        return "solver='lbfgs'"  # (a multilayer perceptron's full-batch solver)
     return None
 
 
@@ -212,8 +209,8 @@ def estimators_blocker(estimator: Any) -> str | None:
 def space_partial_fit_blocker(
     estimator: Any, sources: Sequence[Mapping[str, Any]]
 ) -> str | None:
-    """A setting that the search space may give the final step and that its
-    ``partial_fit`` refuses (see :func:`partial_fit_blocker`), or None.
+    """A final step, or a setting of it, that the search space may give and
+    that cannot be trained in epochs (see :func:`epochs_blocker`), or None.
 
     ``sources`` are the space's dicts of what the user gave (lists, choices
     of estimators for the step, distributions).
@@ -227,6 +224,7 @@ def space_partial_fit_blocker(
     True
     """
     prefix = _step_prefix(estimator)
+    last = final_step(estimator)
     for source in sources:
         for key, value in source.items():
             choices = getattr(value, "choices", value)
@@ -234,20 +232,25 @@ def space_partial_fit_blocker(
                 continue
             if prefix and key == prefix[:-2]:
                 # The final step itself is chosen.
-                for est in choices:
-                    if hasattr(est, "get_params") and hasattr(est, "partial_fit"):
-                        blocker = partial_fit_blocker(est)
-                        if blocker is not None:
-                            return blocker
+                steps = [(est, type(est).__name__) for est in choices]
+            elif key.startswith(prefix) and "__" not in key[len(prefix) :]:
+                name = key[len(prefix) :]
+                steps = []
+                for v in choices:
+                    try:
+                        steps.append(
+                            (clone(last).set_params(**{name: v}), f"{name}={v!r}")
+                        )
+                    except Exception:  # (an invalid value fails in fit, as usual)
+                        continue
+            else:
                 continue
-            if not key.startswith(prefix) or "__" in key[len(prefix) :]:
-                continue
-            name = key[len(prefix) :]
-            base = final_step(estimator).get_params(deep=False)
-            for v in choices:
-                blocker = _settings_blocker({**base, name: v})
+            for step, what in steps:
+                if not hasattr(step, "get_params"):
+                    continue
+                blocker = epochs_blocker(step)
                 if blocker is not None:
-                    return blocker
+                    return blocker if "=" in blocker else f"{what} ({blocker})"
     return None
 
 
@@ -504,6 +507,8 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
             _call(model.fit, X, y, state.fit_params)
         state.converged = model.n_iter_ < stop - state.done
     else:
+        param = param or warm_start_param(model)
+        assert param is not None  # (checked when the plan was chosen)
         model.set_params(**{"warm_start": True, param: stop})
         _call(model.fit, X, y, state.fit_params)
         # Early stopping ends a fit below the number asked for.
@@ -573,7 +578,8 @@ def run_step(
     stop : int
         Resource to reach.
     param : str or None
-        The parameter grown by "estimators".
+        The parameter grown by "estimators"; None for the model's own
+        (:func:`warm_start_param`).
     classes : array or None
         Passed to the first ``partial_fit`` call of a classifier.
     train, test : ndarray
@@ -676,11 +682,8 @@ def run_step(
     return out
 
 
-class _SteppedPlan(ResourcePlan):
-    """A plan whose folds are trained in steps of a growing resource."""
-
-    kind = ""
-    stepped = True
+class _Scheduled(ResourcePlan):
+    """A plan with the schedule settings of TPESearchCV's resources."""
 
     def __init__(
         self,
@@ -693,6 +696,13 @@ class _SteppedPlan(ResourcePlan):
         self.max_resources = max_resources
         self.factor = factor
         self.pruner = pruner
+
+
+class _SteppedPlan(_Scheduled):
+    """A plan whose folds are trained in steps of a growing resource."""
+
+    kind = ""
+    stepped = True
 
     # -- what the subclasses define ---------------------------------------------
     def _blocker(self, last: Any) -> str | None:
@@ -788,13 +798,7 @@ class _SteppedPlan(ResourcePlan):
         kwargs = {
             "kind": self.kind,
             "stop": unit.step,
-            "param": self._param(
-                final_step(
-                    clone(context.estimator).set_params(
-                        **clone(dict(params), safe=False)
-                    )
-                )
-            ),
+            "param": None,  # (the candidate's own, read from its model)
             "classes": _classes(context),
             "train": train,
             "test": test,
@@ -955,7 +959,7 @@ class EstimatorsPlan(_SteppedPlan):
         return max(1, max_resources // _ESTIMATORS_MIN_FRACTION)
 
 
-class AutoPlan(ResourcePlan):
+class AutoPlan(_Scheduled):
     """``resource="auto"`` with a pruner: each candidate is trained the way
     its own estimator allows (:func:`choose_resource`), since the space may
     choose the final step or change the settings that decide it.
@@ -971,22 +975,14 @@ class AutoPlan(ResourcePlan):
     'FoldsPlan'
     """
 
-    def __init__(
-        self,
-        min_resources: int | str = "auto",
-        max_resources: int | str = "auto",
-        factor: int | str = "auto",
-        pruner: Any = None,
-    ) -> None:
-        self.min_resources = min_resources
-        self.max_resources = max_resources
-        self.factor = factor
-        self.pruner = pruner
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._plans: dict[str, ResourcePlan] = {}
 
     def for_estimator(self, estimator: Any) -> ResourcePlan:
         kind = choose_resource(estimator, "auto", pruning=True)
-        plan = self._plans.get(kind)
+        plans = self._plans
+        plan = plans.get(kind)
         if plan is None:
             if kind == "folds":
                 plan = FoldsPlan()
@@ -995,7 +991,7 @@ class AutoPlan(ResourcePlan):
                 plan = cls(
                     self.min_resources, self.max_resources, self.factor, self.pruner
                 )
-            self._plans[kind] = plan
+            plans[kind] = plan
         return plan
 
     def units(self, context: SearchContext) -> list[WorkUnit]:

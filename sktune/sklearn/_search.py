@@ -541,7 +541,7 @@ class TPESearchCV(_compat.BaseSearchCV):
             pruner=study.pruner,
             space_blocker=(
                 space_partial_fit_blocker(context.estimator, space.sources)
-                if pruning
+                if pruning and self.resource == "epochs"
                 else None
             ),
         )

@@ -155,3 +155,22 @@ def most_fits_at_once(log_dir) -> int:
         running += step
         peak = max(peak, running)
     return peak
+
+
+class ScoreIs(ClassifierMixin, BaseEstimator):
+    """Scores its ``value`` (any float, NaN and inf included), plus ``bonus``
+    on a test fold that holds row 0 of ``X`` (column 0 = row numbers)."""
+
+    def __init__(self, value=0.0, bonus=0.0):
+        self.value = value
+        self.bonus = bonus
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+    def score(self, X, y, sample_weight=None):
+        return self.value + (self.bonus if np.min(X[:, 0]) == 0 else 0.0)

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from search_helpers import ScoreIs
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
@@ -33,23 +34,6 @@ def test_descending_range_keeps_its_order():
     assert ours.best_params_ == ref.best_params_
 
 
-class _ScoreIs(ClassifierMixin, BaseEstimator):
-    """Its score is its ``value`` (any float, NaN and inf included)."""
-
-    def __init__(self, value=0.0):
-        self.value = value
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.zeros(len(X), dtype=int)
-
-    def score(self, X, y, sample_weight=None):
-        return self.value
-
-
 @pytest.mark.parametrize(
     "values",
     [[-np.inf, 0.5, np.nan], [np.inf, np.nan]],
@@ -57,7 +41,7 @@ class _ScoreIs(ClassifierMixin, BaseEstimator):
 def test_ranks_with_infinite_and_nan_scores(values):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref, ours = _pair(_ScoreIs(), {"value": values}, cv=2)
+        ref, ours = _pair(ScoreIs(), {"value": values}, cv=2)
     np.testing.assert_array_equal(
         ours.cv_results_["rank_test_score"], ref.cv_results_["rank_test_score"]
     )
@@ -69,7 +53,7 @@ def test_non_finite_warning_comes_before_numpy_warnings():
     for cls, kw in ((GridSearchCV, {}), (TPESearchCV, {"n_iter": 2})):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            cls(_ScoreIs(), {"value": [np.inf, 0.5]}, cv=2, **kw).fit(X, y)
+            cls(ScoreIs(), {"value": [np.inf, 0.5]}, cv=2, **kw).fit(X, y)
         orders.append(
             [w.category.__name__ for w in caught if "non-finite" in str(w.message)
              or w.category is RuntimeWarning]

@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from search_helpers import ScoreIs
+from sklearn.base import clone
 from sklearn.datasets import load_wine
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -233,26 +234,9 @@ def test_routed_fit_params_reach_the_steps_that_request_them():
     np.testing.assert_allclose(_fold_scores(search), ref["test_score"])
 
 
-class _FoldScore(ClassifierMixin, BaseEstimator):
-    """Scores ``quality``, plus 0.2 on the fold whose test part holds row 0."""
-
-    def __init__(self, quality=0.5):
-        self.quality = quality
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.zeros(len(X), dtype=int)
-
-    def score(self, X, y, sample_weight=None):
-        return self.quality + (0.2 if X[:, 0].min() == 0 else 0.0)
-
-
 class _PruneQuality(BasePruner):
     def prune(self, study, trial):
-        return trial.params["quality"] == 0.72
+        return trial.params["value"] == 0.72
 
 
 def test_resumed_search_without_pruner_never_picks_a_pruned_trial(tmp_path):
@@ -261,11 +245,13 @@ def test_resumed_search_without_pruner_never_picks_a_pruned_trial(tmp_path):
         cv=KFold(3), storage=f"sqlite:///{tmp_path / 'r.db'}", study_name="s",
         resource="folds", random_state=0,
     )  # fmt: skip
-    space = {"quality": [0.70, 0.75, 0.72]}
-    first = TPESearchCV(_FoldScore(), space, n_iter=3, pruner=_PruneQuality(), **kw)
+    space = {"value": [0.70, 0.75, 0.72]}
+    first = TPESearchCV(
+        ScoreIs(bonus=0.2), space, n_iter=3, pruner=_PruneQuality(), **kw
+    )
     first.fit(Xq, yq)
     # The pruned candidate ran the easy fold only: its partial mean is highest.
-    assert first.best_params_ == {"quality": 0.75}
-    resumed = TPESearchCV(_FoldScore(), space, n_iter=3, **kw).fit(Xq, yq)
-    assert resumed.best_params_ == {"quality": 0.75}
+    assert first.best_params_ == {"value": 0.75}
+    resumed = TPESearchCV(ScoreIs(bonus=0.2), space, n_iter=3, **kw).fit(Xq, yq)
+    assert resumed.best_params_ == {"value": 0.75}
     assert resumed.cv_results_["state"][resumed.best_index_] == "COMPLETE"
