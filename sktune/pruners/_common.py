@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 import threading
-import weakref
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial
 from sktune._validation import check_int, check_real
@@ -129,41 +128,3 @@ def find_stored(
         if t.trial_id == trial.trial_id and t.number == trial.number:
             return t
     return None
-
-
-S = TypeVar("S", bound=TrialScan)
-
-
-class PerStudy(Generic[S]):
-    """One state object per study, dropped with the study's storage.
-
-    Keyed weakly by the storage object and by the study id. Storages that
-    cannot be weakly referenced get a fresh state on each call (correct, but
-    without the cache).
-    """
-
-    def __init__(self, factory: Callable[[], S]) -> None:
-        self._factory = factory
-        self._lock = threading.Lock()
-        self._states: weakref.WeakKeyDictionary[Any, dict[int, S]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def get(self, study: Study) -> S:
-        """The state of ``study``, created on first use."""
-        with self._lock:
-            try:
-                per_storage = self._states.setdefault(study._storage, {})
-            except TypeError:
-                return self._factory()
-            state = per_storage.get(study._study_id)
-            if state is None:
-                state = per_storage[study._study_id] = self._factory()
-            return state
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Caches are not pickled; the copy rebuilds them from the storage.
-        return {"_factory": self._factory}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        PerStudy.__init__(self, state["_factory"])

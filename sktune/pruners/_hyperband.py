@@ -7,9 +7,10 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial
+from sktune._per_study import PerStudy
 from sktune._validation import is_int, param_error
 from sktune.pruners._base import BasePruner
-from sktune.pruners._common import PerStudy, find_stored, require_int
+from sktune.pruners._common import find_stored, require_int
 from sktune.pruners._successive_halving import RungValues, asha_prune, check_bootstrap
 
 if TYPE_CHECKING:

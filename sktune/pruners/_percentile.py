@@ -7,9 +7,9 @@ import math
 from typing import TYPE_CHECKING
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._per_study import PerStudy
 from sktune.pruners._base import BasePruner
 from sktune.pruners._common import (
-    PerStudy,
     TrialScan,
     best_value,
     is_check_step,

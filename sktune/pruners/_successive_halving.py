@@ -7,10 +7,10 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._per_study import PerStudy
 from sktune._validation import is_int, param_error
 from sktune.pruners._base import BasePruner
 from sktune.pruners._common import (
-    PerStudy,
     TrialScan,
     find_stored,
     is_maximize,

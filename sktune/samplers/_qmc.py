@@ -9,6 +9,7 @@ import numpy as np
 
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._locking import LockedState
+from sktune._per_study import PerStudy
 from sktune._validation import check_int, param_error
 from sktune.distributions import BaseDistribution
 from sktune.samplers._base import BaseSampler
@@ -79,8 +80,9 @@ class QMCSampler(LockedState, BaseSampler):
             seed if seed is not None else int(np.random.default_rng().integers(2**31))
         )
         self._independent = independent_sampler or RandomSampler(seed=seed)
-        # The relative space, per study (a sampler may serve several).
-        self._spaces: dict[tuple[int, int], dict[str, BaseDistribution]] = {}
+        # The relative space, per study (a sampler may serve several): a list
+        # that holds it once the study has a finished trial.
+        self._spaces: PerStudy[list[dict[str, BaseDistribution]]] = PerStudy(list)
         self._engine: Any = None
         self._engine_dim = 0
         self._next_index = 0
@@ -92,9 +94,11 @@ class QMCSampler(LockedState, BaseSampler):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # (Pickles of earlier versions held one space for every study.)
+        # (Pickles of earlier versions held one space for every study, or a
+        # dict of spaces keyed by id(storage).)
         state.pop("_space", None)
-        state.setdefault("_spaces", {})
+        if not isinstance(state.get("_spaces"), PerStudy):
+            state["_spaces"] = PerStudy(list)
         state.setdefault("_engine_dim", 0)
         super().__setstate__(state)
 
@@ -120,16 +124,15 @@ class QMCSampler(LockedState, BaseSampler):
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        key = (id(study._storage), study._study_id)
-        space = self._spaces.get(key)
-        if space is not None:
-            return space
+        known = self._spaces.get(study)
+        if known:
+            return known[0]
         for t in study.get_trials(deepcopy=False):
             if t.state.is_finished() and t.state != TrialState.FAIL and t.params:
                 space = {
                     k: d for k, d in sorted(t.distributions.items()) if not d.single()
                 }
-                self._spaces[key] = space
+                known[:] = [space]
                 return space
         return {}
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune._per_study import StudyRef
 from sktune.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -97,7 +98,7 @@ class History:
     COMPLETE / PRUNED, ``step`` a pruned trial's last step.
     """
 
-    def __init__(self, key: Any = None) -> None:
+    def __init__(self, key: StudyRef | None = None) -> None:
         self.key = key
         self.dim_keys: list[tuple[str, BaseDistribution]] = []
         self.dists: list[BaseDistribution] = []

@@ -13,6 +13,7 @@ from scipy.stats import qmc
 
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._locking import LockedState
+from sktune._per_study import StudyRef
 from sktune._validation import check_int, check_real, is_real, param_error
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
@@ -414,8 +415,9 @@ class TPESampler(LockedState, BaseSampler):
         return plan[j]
 
     def _refresh(self, study: Study) -> History:
-        key = (id(study._storage), study._study_id)
-        if self._history.key != key:
+        key = self._history.key
+        if key is None or not key.refers_to(study):
+            key = StudyRef(study)
             self._history = History(key)
             self._models.clear()
             self._plans.clear()
