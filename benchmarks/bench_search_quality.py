@@ -12,7 +12,8 @@ found by anyone.
 The work is spread over (problem, method, seed) with joblib processes, each
 search with ``n_jobs=1``. Results are appended to a JSON cache as they finish
 (``--cache``), so an interrupted run resumes, and a run with fewer methods can
-be completed later; cached entries are reused only for the same n_iter. Each
+be completed later; cached entries are reused only for the same n_iter and
+``--logit`` scale (entries without one were run on "linear"). Each
 entry records its run, the git commit and the library versions; a note says
 when cached TPESearchCV entries come from another commit, and wall times are
 reported for this run's searches only.
@@ -136,12 +137,15 @@ def _best_score(search: Any) -> float:
     return float(search.best_score_)
 
 
-def run_one(key: tuple[str, str, str], method: str, seed: int, n_iter: int) -> dict:
+def run_one(
+    key: tuple[str, str, str], method: str, seed: int, n_iter: int, logit: str
+) -> dict:
     """One search; never raises: a crash is returned as an ``error`` entry."""
     warnings.filterwarnings("ignore")
     out: dict[str, Any] = {"problem": "-".join(key), "method": method, "seed": seed}
     out["n_iter"] = n_iter
-    problem = bm.load_problem(*key)
+    out["logit"] = logit
+    problem = bm.load_problem(*key, logit=logit)
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         search = _make_search(method, problem, n_iter, seed)
@@ -383,6 +387,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="JSON of TPESampler attributes: adds that TPESearchCV variant",
     )
+    parser.add_argument(
+        "--logit",
+        choices=bm.LOGIT_SCALES,
+        default="log",
+        help="scale of Bayesmark's logit ranges (see _bayesmark.py)",
+    )
     parser.add_argument("--cache", default=None, help="JSON file of results")
     parser.add_argument(
         "--report-only", action="store_true", help="only print the cached results"
@@ -402,7 +412,12 @@ def main(argv: list[str] | None = None) -> None:
     if "RandomizedSearchCV" not in methods:
         methods.append("RandomizedSearchCV")  # the score's reference
 
-    results = [r for r in _load_cache(args.cache) if r.get("n_iter") == n_iter]
+    def same_protocol(r: dict) -> bool:
+        return r.get("n_iter") == n_iter and r.get("logit", "linear") == args.logit
+
+    cached = _load_cache(args.cache)
+    results = [r for r in cached if same_protocol(r)]
+    others = [r for r in cached if not same_protocol(r)]  # kept in the file
     done = {(r["problem"], r["method"], r["seed"]) for r in results}
     tasks = [
         (k, m, s)
@@ -424,7 +439,7 @@ def main(argv: list[str] | None = None) -> None:
 
     t0 = time.perf_counter()
     gen = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
-        delayed(run_one)(k, m, s, n_iter) for k, m, s in tasks
+        delayed(run_one)(k, m, s, n_iter, args.logit) for k, m, s in tasks
     )
     run_id = f"{time.strftime('%Y-%m-%dT%H:%M:%S')}-{os.getpid()}"
     provenance = _provenance()
@@ -452,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         if args.cache:
             with open(args.cache, "w") as f:
-                json.dump(results, f)
+                json.dump(others + results, f)
     keys = {"-".join(k) for k in problems}
     results = [
         r
@@ -460,7 +475,8 @@ def main(argv: list[str] | None = None) -> None:
         if r["problem"] in keys and r["seed"] in seeds and r["method"] in methods
     ]
     print(
-        f"n_iter={n_iter}, 3-fold CV, seeds {seeds[0]}-{seeds[-1]}, "
+        f"n_iter={n_iter}, 3-fold CV, logit ranges on the {args.logit} scale, "
+        f"seeds {seeds[0]}-{seeds[-1]}, "
         f"{len(problems)} problems; elapsed {time.perf_counter() - t0:.0f} s\n"
     )
     print(report(results, methods, seeds, run_id))
