@@ -80,12 +80,15 @@ class BaseSampler(abc.ABC):
     ) -> None:
         """Called when a trial finishes, before its state is stored."""
 
-    def set_budget(self, n_trials: int | None) -> None:  # noqa: B027
-        """Hear how many trials the study will hold in total (None: unknown).
+    def set_budget(  # noqa: B027
+        self, n_trials: int | None, study: Study | None = None
+    ) -> None:
+        """Hear how many trials ``study`` will hold in total (None: unknown).
 
-        :meth:`Study.optimize` and ``TPESearchCV.fit`` call it before their
-        first trial, so that a sampler can plan (for example, size its
-        start-up phase). The default ignores it.
+        :meth:`Study.optimize` and ``TPESearchCV.fit`` call it, with their
+        study, before their first trial, so that a sampler can plan (for
+        example, size its start-up phase). Without ``study``, the budget is
+        for any study that announced none. The default ignores it.
         """
 
     def reseed_rng(self) -> None:  # noqa: B027

@@ -118,8 +118,8 @@ class QMCSampler(LockedState, BaseSampler):
     ) -> None:
         self._independent.after_trial(study, trial, state, value)
 
-    def set_budget(self, n_trials: int | None) -> None:
-        self._independent.set_budget(n_trials)
+    def set_budget(self, n_trials: int | None, study: Study | None = None) -> None:
+        self._independent.set_budget(n_trials, study=study)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial

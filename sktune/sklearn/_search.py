@@ -35,6 +35,7 @@ from sktune.sklearn._scheduler import Scheduler
 from sktune.sklearn._space import build_search_space
 from sktune.storages import BaseStorage
 from sktune.study import Study, create_study
+from sktune.study._optimize import tqdm_class
 
 __all__ = ["TPESearchCV"]
 
@@ -132,7 +133,10 @@ class TPESearchCV(_compat.BaseSearchCV):
         Where the new study lives (``"sqlite:///search.db"`` to resume later).
     study_name : str or None, default=None
         Name of the study in ``storage``; an existing study of that name is
-        continued.
+        continued. One ``fit`` at a time per study: a fit plans its
+        ``n_iter`` and the points it has not seen when it starts, so two
+        fits running on one study at once each add their own candidates and
+        may evaluate the same point.
     resource : {"auto", "folds", "epochs", "estimators"}, default="auto"
         What a pruner sees grow. "folds": after each fold, the mean test
         score of the folds so far (any estimator). "epochs": every fold's
@@ -303,6 +307,8 @@ class TPESearchCV(_compat.BaseSearchCV):
 
     # -- checks that parameter constraints cannot express ------------------------
     def _check_extra_params(self) -> list:
+        if self.show_progress_bar:
+            tqdm_class()  # a missing extra fails before the study is touched
         callbacks = list(self.callbacks or [])
         for c in callbacks:
             if not callable(c):
@@ -385,13 +391,7 @@ class TPESearchCV(_compat.BaseSearchCV):
     def _progress_bar(self, total: int) -> Any:
         if not self.show_progress_bar:
             return None
-        try:
-            from tqdm.auto import tqdm
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "show_progress_bar=True needs tqdm: pip install 'sktune[progress]'."
-            ) from exc
-        return tqdm(total=total, unit="candidate", desc=_OWNER)
+        return tqdm_class()(total=total, unit="candidate", desc=_OWNER)
 
     # -- fit ---------------------------------------------------------------------
     @_compat._fit_context(
@@ -530,7 +530,7 @@ class TPESearchCV(_compat.BaseSearchCV):
                 # the search, or a pruner judges each trial by those before.
                 shuffle = timeout is not None or bool(callbacks) or pruning
                 self._enqueue_all(study, space, seen, rng, shuffle=shuffle)
-        study.sampler.set_budget(n_target)
+        study.sampler.set_budget(n_target, study=study)
         plan = make_resource_plan(
             self.resource,
             context.estimator,

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import is_int, is_real, param_error
 from sktune.exceptions import TrialPruned, UpdateFinishedTrialError
@@ -57,16 +59,21 @@ def _check_args(
     return catch, int(n_jobs), callbacks
 
 
-def _progress_bar(show: bool, n_trials: int | None, timeout: float | None) -> Any:
-    if not show:
-        return None
+def tqdm_class() -> Any:
+    """tqdm's class, or an ImportError naming the extra that provides it."""
     try:
         from tqdm.auto import tqdm
-    except ImportError as exc:  # pragma: no cover - depends on the environment
+    except ImportError as exc:
         raise ImportError(
             "show_progress_bar=True needs tqdm: pip install 'sktune[progress]'."
         ) from exc
-    return tqdm(total=n_trials, unit="trial", desc="sktune")
+    return tqdm
+
+
+def _progress_bar(show: bool, n_trials: int | None, timeout: float | None) -> Any:
+    if not show:
+        return None
+    return tqdm_class()(total=n_trials, unit="trial", desc="sktune")
 
 
 def run_trial(
@@ -83,13 +90,14 @@ def run_trial(
         value = func(trial)
     except TrialPruned:
         state = TrialState.PRUNED
-    except Exception as exc:
+    except BaseException as exc:
+        if not isinstance(exc, (Exception, *catch)):
+            # KeyboardInterrupt, SystemExit (unless caught): keep the record,
+            # then propagate.
+            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+            raise
         state = TrialState.FAIL
         caught = exc
-    except BaseException:
-        # KeyboardInterrupt, SystemExit: keep the record, then propagate.
-        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-        raise
     if state is None and value is None:
         # Study.tell fails NaN and non-numbers with a warning; None too here.
         why = check_value(value)[1]
@@ -143,14 +151,28 @@ def run_optimize(
     catch_t, n_jobs, callbacks = _check_args(
         func, n_trials, timeout, n_jobs, catch, callbacks
     )
+    for name, flag in (
+        ("gc_after_trial", gc_after_trial),
+        ("show_progress_bar", show_progress_bar),
+    ):
+        if not isinstance(flag, bool | np.bool_):
+            raise param_error("Study.optimize", name, "a bool", flag)
+    local = study._thread_local
+    if getattr(local, "in_optimize", False):
+        # As Optuna: an inner loop would reset the outer one's stop request
+        # and budget.
+        raise RuntimeError(
+            "Nested optimization: Study.optimize was called from an objective "
+            "or callback of the same study's optimize."
+        )
     study._stop_flag = False
     deadline = None if timeout is None else time.monotonic() + timeout
     if n_trials is not None:
         study.sampler.set_budget(
-            study._storage.get_n_trials(study._study_id) + n_trials
+            study._storage.get_n_trials(study._study_id) + n_trials, study=study
         )
     else:
-        study.sampler.set_budget(None)
+        study.sampler.set_budget(None, study=study)
     bar = _progress_bar(show_progress_bar, n_trials, timeout)
     lock = threading.Lock()
     started = 0
@@ -168,14 +190,18 @@ def run_optimize(
             return True
 
     def one() -> None:
-        frozen = run_trial(study, func, catch_t)
-        if bar is not None:
-            bar.update(1)
-        for callback in callbacks:
-            callback(study, frozen)
-        if gc_after_trial:
-            gc.collect()
+        local.in_optimize = True  # (in this worker thread)
+        try:
+            frozen = run_trial(study, func, catch_t)
+            if bar is not None:
+                bar.update(1)
+            for callback in callbacks:
+                callback(study, frozen)
+        finally:
+            if gc_after_trial:
+                gc.collect()
 
+    local.in_optimize = True
     try:
         if n_jobs == 1:
             while claim():
@@ -183,6 +209,7 @@ def run_optimize(
         else:
             _run_threads(claim, one, n_jobs)
     finally:
+        local.in_optimize = False
         if bar is not None:
             bar.close()
         study._stop_flag = False

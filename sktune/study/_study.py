@@ -348,7 +348,7 @@ class Study:
             # As Optuna: a value that cannot be the objective's fails the trial
             # with a warning (None, NaN, a non-number, a wrong number of values).
             why: str | None
-            if isinstance(value, Sequence) and not isinstance(value, str):
+            if isinstance(value, Sequence) and not isinstance(value, str | bytes):
                 if len(value) == 1:
                     out_value, why = check_value(value[0])
                 else:
@@ -472,13 +472,22 @@ class Study:
         n_jobs : int, default=1
             Trials running at once, in threads; -1 for one per CPU.
         catch : exception class or tuple of them
-            Exceptions that fail the trial without ending the optimisation.
+            Exceptions that fail the trial without ending the optimisation
+            (``KeyboardInterrupt`` too, if listed). Another exception fails
+            the trial, then propagates.
         callbacks : list of callables or None
             ``callback(study, frozen_trial)`` after each trial.
         gc_after_trial : bool, default=False
-            Run the garbage collector after each trial.
+            Run the garbage collector after each trial (also when it raised).
         show_progress_bar : bool, default=False
             Show a tqdm progress bar (needs the ``progress`` extra).
+
+        Raises
+        ------
+        RuntimeError
+            When called from an objective or callback of this study's own
+            ``optimize`` (nested optimisation, refused as in Optuna: the inner
+            loop would reset the outer one's :meth:`stop`).
 
         Examples
         --------

@@ -313,7 +313,12 @@ class Trial:
 
 
 def check_value(value: Any) -> tuple[float | None, str | None]:
-    """Convert an objective's return value to a float, or say why not."""
+    """Convert an objective's return value to a float, or say why not.
+
+    Text is refused even when it spells a number ("1.5"), as documented.
+    """
+    if isinstance(value, str | bytes | bytearray):
+        return None, f"The objective returned {value!r}, which is not a number."
     if isinstance(value, bool) or not is_real(value):
         try:
             value = float(value)

@@ -7,12 +7,9 @@ new study the old one's data (QMCSampler sampled in the old bounds).
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 
 import sktune
-from sktune._per_study import StudyRef
 from sktune.samplers import QMCSampler, TPESampler
 
 
@@ -52,16 +49,41 @@ def test_tpe_history_of_a_dead_study_is_not_reused(one_address):
     study.optimize(lambda t: t.suggest_float("y", 0, 1), n_trials=8)
     study.sampler = sampler
     study.optimize(lambda t: t.suggest_float("y", 0, 1), n_trials=1)
-    history = sampler._history
+    history = sampler._states.get(study).history
     assert [name for name, _ in history.dim_keys] == ["y"]
     assert history.n == 8
 
 
-def test_study_ref_matches_only_its_live_study():
-    study = sktune.create_study()
-    other = sktune.create_study()
-    ref = StudyRef(study)
-    assert ref.refers_to(study)
-    assert not ref.refers_to(other)
-    # A copy in another process must not match whatever storage it meets.
-    assert not pickle.loads(pickle.dumps(ref)).refers_to(study)
+def _f(trial):
+    return (trial.suggest_float("x", 0, 1) - 0.1) ** 2 + trial.suggest_float("y", 0, 1)
+
+
+def _two_studies(sampler):
+    a = sktune.create_study(sampler=sampler)
+    b = sktune.create_study(sampler=sampler, direction="maximize")
+    a.optimize(_f, n_trials=20)
+    b.optimize(_f, n_trials=20)
+    return a, b
+
+
+def test_studies_sharing_a_tpe_sampler_keep_their_own_plans():
+    a, b = _two_studies(TPESampler(seed=0, n_startup_trials=5))
+    ta, tb = a.ask(), b.ask()  # both trial number 20
+    point_a = ta.suggest_float("x", 0, 1), ta.suggest_float("y", 0, 1)
+    point_b = tb.suggest_float("x", 0, 1), tb.suggest_float("y", 0, 1)
+    # B's trial used to read A's plan: A's proposal, B's worst corner.
+    assert point_b != point_a
+
+
+def test_a_trial_keeps_its_plan_when_another_study_finishes_the_same_number():
+    def y_of_trial_20(interleave):
+        a, b = _two_studies(TPESampler(seed=0, n_startup_trials=5))
+        ta = a.ask()
+        ta.suggest_float("x", 0, 1)  # draws A's joint plan for x and y
+        if interleave:
+            tb = b.ask()
+            b.tell(tb, _f(tb))  # B's trial 20 finishes
+        return ta.suggest_float("y", 0, 1)
+
+    # y comes from A's plan either way (it used to be redrawn).
+    assert y_of_trial_20(True) == y_of_trial_20(False)

@@ -96,6 +96,52 @@ def test_startup_is_space_filling():
     assert cells == list(range(8))
 
 
+def test_startup_budget_belongs_to_the_study_that_announced_it(monkeypatch):
+    sampler = TPESampler(seed=0)
+    # This study announces 4 trials, so it starts with 2 Sobol points...
+    sktune.create_study(sampler=sampler).optimize(_quadratic, n_trials=4)
+    # ...but a study driven by ask/tell announced nothing: 10, as documented.
+    study = sktune.create_study(sampler=sampler)
+    calls = []
+    original = sampler._propose
+    monkeypatch.setattr(
+        sampler, "_propose", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    for _ in range(11):
+        trial = study.ask()
+        study.tell(trial, _quadratic(trial))
+    assert len(calls) == 1
+
+
+def test_reseed_rng_changes_the_startup_points():
+    def startup(sampler):
+        study = sktune.create_study(sampler=sampler)
+        study.optimize(_quadratic, n_trials=5)
+        return [t.params["x"] for t in study.trials]
+
+    reseeded = TPESampler(seed=0)
+    reseeded.reseed_rng()
+    assert startup(TPESampler(seed=0)) == startup(TPESampler(seed=0))
+    assert set(startup(reseeded)).isdisjoint(startup(TPESampler(seed=0)))
+
+
+def test_no_repeat_of_a_branch_without_parameters_of_its_own():
+    # "B" is a whole point once x is drawn (the first draw); it used to be
+    # proposed again while untried points of it remained.
+    def objective(trial):
+        root = trial.suggest_categorical("root", ["A", "B"])
+        x = trial.suggest_int("x", 0, 9)
+        if root == "A":
+            return 10 + x + trial.suggest_int("y", 0, 1)
+        return abs(x - 5)
+
+    for seed in range(3):
+        study = sktune.create_study(sampler=TPESampler(seed=seed, n_startup_trials=5))
+        study.optimize(objective, n_trials=18)
+        b_points = [t.params["x"] for t in study.trials if t.params["root"] == "B"]
+        assert len(b_points) == len(set(b_points))
+
+
 def test_model_used_after_startup(monkeypatch):
     sampler = TPESampler(seed=0, n_startup_trials=5)
     study = sktune.create_study(sampler=sampler)
@@ -352,6 +398,10 @@ def test_history_is_incremental():
         ({"multivariate": "yes"}, "'multivariate' parameter of TPESampler"),
         ({"constant_liar": 1}, "'constant_liar' parameter of TPESampler"),
         ({"seed": -3}, "'seed' parameter of TPESampler"),
+        (
+            {"group": True, "multivariate": False},
+            "'group' parameter of TPESampler must be False when multivariate=False",
+        ),
     ],
 )
 def test_invalid_parameters(kwargs, match):

@@ -890,11 +890,20 @@ def test_progress_bar_without_tqdm_names_the_extra(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    study = sktune.create_study(direction="maximize")
     search = TPESearchCV(
-        CountingClassifier(), {"x": [1]}, n_iter=1, cv=2, show_progress_bar=True
+        CountingClassifier(),
+        {"x": [1, 2, 3]},
+        n_iter=3,
+        cv=2,
+        show_progress_bar=True,
+        study=study,
     )
     with pytest.raises(ImportError, match=r"sktune\[progress\]"):
         search.fit(X, y)
+    # Raised before the search touched the study (it used to enqueue the
+    # grid's points and write its attributes first).
+    assert study.trials == [] and study.system_attrs == {}
 
 
 def test_resume_by_storage_and_name_does_not_replay_draws():

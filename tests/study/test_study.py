@@ -7,6 +7,7 @@ import math
 import pickle
 import threading
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -244,6 +245,76 @@ def test_callbacks_and_stop():
     # stop() does not leak into the next optimize call.
     study.optimize(lambda t: 0.0, n_trials=2)
     assert len(study.trials) == 7
+
+
+def test_catch_honours_exceptions_outside_exception():
+    # As Optuna: a caught KeyboardInterrupt fails the trial and the loop goes
+    # on (it used to propagate whatever catch said).
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 1:
+            raise KeyboardInterrupt
+        return x
+
+    study = _study()
+    study.optimize(objective, n_trials=4, catch=(KeyboardInterrupt,))
+    assert [t.state for t in study.trials] == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+    ]
+    # Not caught: the trial is recorded, then the interrupt propagates.
+    study = _study()
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=4)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_nested_optimize_is_refused(n_jobs):
+    study = _study()
+
+    def outer(trial):
+        study.optimize(lambda t: 0.0, n_trials=1)
+        return 0.0
+
+    # An inner loop used to reset the outer one's stop request and budget.
+    with pytest.raises(RuntimeError, match="Nested optimization"):
+        study.optimize(outer, n_trials=2, n_jobs=n_jobs)
+    assert all(t.state == TrialState.FAIL for t in study.trials)
+    # The flag does not outlive the loop, and threads may each run one.
+    threads = [
+        threading.Thread(
+            target=study.optimize, args=(lambda t: 0.0,), kwargs={"n_trials": 3}
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 6
+
+
+@pytest.mark.parametrize("flag", ["gc_after_trial", "show_progress_bar"])
+def test_optimize_flags_must_be_bools(flag):
+    study = _study()
+    with pytest.raises(InvalidParameterError, match=f"'{flag}' parameter"):
+        study.optimize(lambda t: 0.0, n_trials=1, **{flag: "no"})
+    assert study.trials == []
+
+
+@pytest.mark.parametrize("value", ["1.5", "inf", b"2.5"])
+def test_text_is_not_an_objective_value(value):
+    study = _study()
+    with pytest.warns(UserWarning, match="not a number"):
+        study.optimize(lambda t: value, n_trials=1)
+    trial = study.ask()
+    with pytest.warns(UserWarning, match="not a number"):
+        frozen = study.tell(trial, value)
+    assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.FAIL]
+    assert frozen.state == TrialState.FAIL
 
 
 def test_timeout_stops_dispatching():
@@ -510,13 +581,16 @@ def test_a_pruned_trial_keeps_its_last_report_as_value():
 
 def test_add_trial_stores_the_value_as_a_float():
     study = _study()
-    study.add_trial(_frozen(TrialState.COMPLETE, "0.93"))
+    # Text is no value, even when it spells one (Optuna raises too).
+    with pytest.raises(ValueError, match="must have a value that is a number"):
+        study.add_trial(_frozen(TrialState.COMPLETE, "0.93"))
+    study.add_trial(_frozen(TrialState.COMPLETE, np.float32(0.93)))
     study.add_trial(_frozen(TrialState.COMPLETE, True))
     assert [(t.value, type(t.value)) for t in study.trials] == [
-        (0.93, float),
+        (float(np.float32(0.93)), float),
         (1.0, float),
     ]
-    assert study.best_value == 0.93
+    assert study.best_value == float(np.float32(0.93))
     with pytest.raises(ValueError, match="number or None as the value of a PRUNED"):
         study.add_trial(_frozen(TrialState.PRUNED, "high"))
 

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from sktune._frozen import FrozenTrial, TrialState
-from sktune._per_study import StudyRef
 from sktune.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -98,8 +97,7 @@ class History:
     COMPLETE / PRUNED, ``step`` a pruned trial's last step.
     """
 
-    def __init__(self, key: StudyRef | None = None) -> None:
-        self.key = key
+    def __init__(self) -> None:
         self.dim_keys: list[tuple[str, BaseDistribution]] = []
         self.dists: list[BaseDistribution] = []
         self.specs: list[DimSpec] = []
@@ -115,6 +113,8 @@ class History:
         self.signatures: dict[tuple[int, ...], np.ndarray] = {}
         self.max_dims = 0
         self._sig_cache: np.ndarray | None = None
+        # The unfinished trials at the last update (running ones, for the liar).
+        self.running: list[FrozenTrial] = []
         self._count_cache: tuple[int, np.ndarray] | None = None
         # (categorical dimension, choice) -> signatures it was seen with.
         self.cat_seen: dict[tuple[int, int], set[tuple[int, ...]]] = {}

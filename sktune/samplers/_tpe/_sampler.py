@@ -13,7 +13,7 @@ from scipy.stats import qmc
 
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._locking import LockedState
-from sktune._per_study import StudyRef
+from sktune._per_study import PerStudy
 from sktune._validation import check_int, check_real, is_real, param_error
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 from sktune.samplers._base import BaseSampler
@@ -115,6 +115,33 @@ class _Model:
         self.observed = observed
 
 
+_UNKNOWN = object()  # no budget announced for the study
+
+
+class _StudyState:
+    """What the sampler keeps for one study: the encoded history, and per
+    running trial its fitted models, its plan (the joint draw its later
+    suggestions read), the names known to agree with the plan, and whether
+    the plan was drawn within the trial's branch."""
+
+    __slots__ = ("branch", "budget", "given", "history", "models", "plans")
+
+    def __init__(self) -> None:
+        self.history = History()
+        self.models: dict[int, dict[int | None, _Model]] = {}
+        self.plans: dict[int, dict[int, float]] = {}
+        self.given: dict[int, set[str]] = {}
+        self.branch: set[int] = set()
+        self.budget: Any = _UNKNOWN
+
+    def forget(self, number: int) -> None:
+        """Drop what was kept for trial ``number`` (it has finished)."""
+        self.models.pop(number, None)
+        self.plans.pop(number, None)
+        self.given.pop(number, None)
+        self.branch.discard(number)
+
+
 class TPESampler(LockedState, BaseSampler):
     """Tree-structured Parzen Estimator: propose where good trials cluster.
 
@@ -156,7 +183,11 @@ class TPESampler(LockedState, BaseSampler):
       only then is a repeat proposed. Once l(x) has converged on a few grid
       cells, the best new point is a neighbour of the good ones rather than
       a repeat, which a search of a finite space would otherwise replace
-      by a random point.
+      by a random point. The check sees whole points: with
+      ``multivariate=False`` it applies to one-parameter spaces only, and in
+      a conditional space values drawn before a branch's own parameters can
+      leave those no untried completion (TPESearchCV never evaluates a
+      point twice either way).
     - Start-up: until ``n_startup_trials`` trials are complete or pruned,
       parameters come from a scrambled Sobol sequence (trial ``n`` gets point
       ``n``), which covers the space more evenly than random draws.
@@ -165,8 +196,9 @@ class TPESampler(LockedState, BaseSampler):
     ----------
     n_startup_trials : int or None, default=None
         Trials sampled by the start-up sequence. None adapts it to the budget
-        announced by :meth:`set_budget`: 10, or half the budget when it is
-        below 20 trials (10 when the budget is unknown).
+        announced by :meth:`set_budget` for the study: 10, or half the budget
+        (at least 2) when it is below 20 trials; 10 when the study announced
+        no budget.
     n_ei_candidates : int, default=24
         Draws from ``l(x)`` among which the best ``l/g`` is kept. More is more
         exploitative; 48, 64 and 128 all scored lower than 24 at 100 trials.
@@ -180,15 +212,20 @@ class TPESampler(LockedState, BaseSampler):
         Weight of the uniform prior component in ``l`` and ``g`` (2.0 was not
         better on the benchmark). It also sets how fast the categorical
         kernels sharpen: with ``k`` choices and ``n`` trials in a group, a
-        trial's choice gets ``1 - b`` and the others share ``b = k w / (n + 1 +
-        k w)``.
+        trial's kernel puts ``1 - b`` on its own choice and spreads ``b = k w /
+        (n + 1 + k w)`` uniformly over all ``k`` (its own gets ``1 - b + b /
+        k``).
     multivariate : bool, default=True
         Draw a trial's parameters jointly. With False each parameter is drawn
         from its own one-dimensional model (the original TPE).
     group : bool, default=False
-        Model each branch of a conditional space only from the trials that
-        took it (with False, branches share information through common
-        parameters).
+        Where one model mixes trials with different sets of parameters (a
+        nested conditional space), count for a candidate only the trials with
+        the candidate's set: a trial lacking one of its parameters, or having
+        another, then weighs 1e-12 instead of 0.05 per differing parameter.
+        Parameters that every trial has (a branch choice, shared parameters)
+        are still learned from all trials, as in Optuna. Requires
+        ``multivariate=True``.
     constant_liar : bool, default=True
         Count running trials as bad ones, so that parallel workers spread out.
     seed : int or None, default=None
@@ -250,6 +287,9 @@ class TPESampler(LockedState, BaseSampler):
         ):
             if not isinstance(flag, (bool, np.bool_)):
                 raise param_error(owner, name, "a bool", flag)
+        if group and not multivariate:
+            # As Optuna: group refines the joint model, which univariate lacks.
+            raise param_error(owner, "group", "False when multivariate=False", group)
         check_int(owner, "seed", seed, min_value=0, allow_none=True)
         self.n_startup_trials = n_startup_trials
         self.n_ei_candidates = n_ei_candidates
@@ -264,15 +304,10 @@ class TPESampler(LockedState, BaseSampler):
         self._qmc_seed = (
             seed if seed is not None else int(np.random.default_rng().integers(2**31))
         )
+        # The budget announced without a study (for studies that announce none).
         self._budget: int | None = None
         self._lock = threading.RLock()
-        self._history = History()
-        self._models: dict[int, dict[int | None, _Model]] = {}
-        self._plans: dict[int, dict[int, float]] = {}
-        # Names of each trial's parameters known to agree with its plan.
-        self._given: dict[int, set[str]] = {}
-        # Trials whose plan was drawn within their branch.
-        self._branch: set[int] = set()
+        self._states: PerStudy[_StudyState] = PerStudy(_StudyState)
         self._qmc_points: np.ndarray | None = None
         self._qmc_cols: dict[tuple[str, BaseDistribution], int] = {}
 
@@ -280,21 +315,32 @@ class TPESampler(LockedState, BaseSampler):
     _lock_type = threading.RLock
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state.setdefault("_given", {})
-        state.setdefault("_branch", set())
+        # (Pickles of earlier versions held one study's state on the sampler.)
+        for legacy in ("_history", "_models", "_plans", "_given", "_branch"):
+            state.pop(legacy, None)
+        if not isinstance(state.get("_states"), PerStudy):
+            state["_states"] = PerStudy(_StudyState)
         super().__setstate__(state)
 
     def reseed_rng(self) -> None:
         with self._lock:
             self._rng = np.random.default_rng()
+            # The start-up sequence too, so that reseeded copies differ.
+            self._qmc_seed = int(self._rng.integers(2**31))
+            self._qmc_points = None
 
-    def set_budget(self, n_trials: int | None) -> None:
+    def set_budget(self, n_trials: int | None, study: Study | None = None) -> None:
         with self._lock:
-            self._budget = n_trials
+            if study is None:
+                self._budget = n_trials
+            else:
+                self._states.get(study).budget = n_trials
 
-    def _startup_count(self) -> int:
+    def _startup_count(self, state: _StudyState | None = None) -> int:
         if self.n_startup_trials is not None:
             return self.n_startup_trials
+        if state is not None and state.budget is not _UNKNOWN:
+            return _auto_startup(state.budget)  # type: ignore[arg-type]
         return _auto_startup(self._budget)
 
     def after_trial(
@@ -305,10 +351,7 @@ class TPESampler(LockedState, BaseSampler):
         value: float | None,
     ) -> None:
         with self._lock:
-            self._models.pop(trial.number, None)
-            self._plans.pop(trial.number, None)
-            self._given.pop(trial.number, None)
-            self._branch.discard(trial.number)
+            self._states.get(study).forget(trial.number)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial
@@ -352,17 +395,18 @@ class TPESampler(LockedState, BaseSampler):
     def _sample(
         self, study: Study, trial: FrozenTrial, name: str, dist: BaseDistribution
     ) -> float:
-        plan = self._plans.get(trial.number)
+        st = self._states.get(study)
+        plan = st.plans.get(trial.number)
         if plan is not None:
             # Later suggestions of a trial read its plan (nothing to refit).
-            hist = self._history
+            hist = st.history
             j = hist.index.get((name, dist))
             if (
                 j is not None
                 and j in plan
-                and (trial.number in self._branch or not hist.conditional(j))
+                and (trial.number in st.branch or not hist.conditional(j))
             ):
-                given = self._given[trial.number]
+                given = st.given[trial.number]
                 # Fast path: every value set so far came from this plan.
                 if given.issuperset(trial.params):
                     given.add(name)
@@ -372,20 +416,20 @@ class TPESampler(LockedState, BaseSampler):
                     given.update(trial.params)
                     given.add(name)
                     return plan[j]
-        hist = self._refresh(study)
+        hist = self._refresh(study, st)
         n_info = hist.n
         j = hist.index.get((name, dist))
-        if n_info < max(self._startup_count(), 1) or j is None:
+        if n_info < max(self._startup_count(st), 1) or j is None:
             return self._startup_value(trial.number, name, dist)
         if not self.multivariate:
-            return self._sample_univariate(study, trial, j)
-        plan = self._plans.get(trial.number)
+            return self._sample_univariate(study, trial, hist, j)
+        plan = st.plans.get(trial.number)
         fixed, fixed_present = hist.encode_params(trial, create=False)
         if (
             plan is None
             or j not in plan
             or not _agrees(plan, fixed, fixed_present)
-            or (trial.number not in self._branch and hist.conditional(j))
+            or (trial.number not in st.branch and hist.conditional(j))
         ):
             # A trial's first draw uses every trial. A draw conditioned on values
             # already set (the branch chosen, fixed parameters) splits good from
@@ -395,7 +439,7 @@ class TPESampler(LockedState, BaseSampler):
             within = j if fixed_present.any() else None
             dims = None
             if within is not None and hist.conditional(j):
-                self._branch.add(trial.number)
+                st.branch.add(trial.number)
             elif within is None and not hist.conditional(j):
                 # A first draw covers the parameters every trial has (which
                 # branch to take, shared parameters), compared on those alone;
@@ -403,32 +447,27 @@ class TPESampler(LockedState, BaseSampler):
                 dims = hist.unconditional()
                 if len(dims) == hist.n_dims:
                     dims = None
-            models = self._models.setdefault(trial.number, {})
+            models = st.models.setdefault(trial.number, {})
             model = models.get(within)
             if model is None:
                 model = self._fit(study, trial, hist, within=within, dims=dims)
                 models[within] = model
             plan = self._propose(model, fixed, fixed_present, j, hist.feasible)
-            self._plans[trial.number] = plan
-            self._given[trial.number] = set(trial.params)
-        self._given[trial.number].add(name)
+            st.plans[trial.number] = plan
+            st.given[trial.number] = set(trial.params)
+        st.given[trial.number].add(name)
         return plan[j]
 
-    def _refresh(self, study: Study) -> History:
-        key = self._history.key
-        if key is None or not key.refers_to(study):
-            key = StudyRef(study)
-            self._history = History(key)
-            self._models.clear()
-            self._plans.clear()
-            self._given.clear()
-            self._branch.clear()
+    def _refresh(self, study: Study, st: _StudyState | None = None) -> History:
+        """The study's history, updated with the trials finished since."""
+        if st is None:
+            st = self._states.get(study)
         trials = study.get_trials(deepcopy=False)
-        if len(trials) < self._history._prefix:
-            self._history = History(key)
+        if len(trials) < st.history._prefix:
+            st.history = History()
         sign = -1.0 if study.direction.name == "MAXIMIZE" else 1.0
-        self._running = self._history.update(trials, sign)
-        return self._history
+        st.history.running = st.history.update(trials, sign)
+        return st.history
 
     def _startup_value(self, number: int, name: str, dist: BaseDistribution) -> float:
         col = self._qmc_cols.setdefault((name, dist), len(self._qmc_cols))
@@ -462,7 +501,7 @@ class TPESampler(LockedState, BaseSampler):
         x = hist.x
         rows_x = [x]
         if self.constant_liar:
-            others = [t for t in self._running if t.number != trial.number]
+            others = [t for t in hist.running if t.number != trial.number]
             if others:
                 enc = [hist.encode_params(t, create=False)[0] for t in others]
                 rows_x.append(np.array(enc).reshape(len(enc), hist.n_dims))
@@ -565,20 +604,27 @@ class TPESampler(LockedState, BaseSampler):
         specs = hist.specs
         signatures = hist.signature_array()
         structural = hist.structural()
+        # Repeats are checked against whole points. A draw on some dimensions
+        # only (a conditional space's first draw, or one parameter when
+        # univariate) is a whole point where the trials with those values had
+        # no other parameter (a branch without parameters of its own).
+        whole = None
         if dims is not None:
+            outside = np.ones(hist.n_dims, dtype=bool)
+            outside[dims] = False
+            whole = ~present[:, outside].any(axis=1)
             structural = structural[dims]
             all_x, present = all_x[:, dims], present[:, dims]
             specs = [specs[d] for d in dims]
             signatures = np.unique(signatures[:, dims], axis=0)
-        # Repeats are checked on whole points only (not on the partial first
-        # draw of a conditional space, nor per parameter when univariate).
         observed = None
-        if dims is None:
+        if whole is None or whole.any():
             continuous = _spec_arrays(tuple(specs)).kinds == CONTINUOUS
             if (~(signatures & continuous[None, :]).any(axis=1)).any():
                 # Some presence pattern is all discrete. Encoded values lie in
                 # [0, 1] or are category indices, so -1 marks absence.
-                observed = np.nan_to_num(all_x, nan=-1.0)
+                rows = all_x if whole is None else all_x[whole]
+                observed = np.nan_to_num(rows, nan=-1.0)
         return _Model(
             self._good_estimator(hist, all_x, present, good, specs, structural, dims),
             self._estimator(all_x, present, bad, specs),
@@ -669,8 +715,9 @@ class TPESampler(LockedState, BaseSampler):
             return {int(dims[j]): float(x[best, j]) for j in cols}
         return {int(j): float(x[best, j]) for j in cols}
 
-    def _sample_univariate(self, study: Study, trial: FrozenTrial, j: int) -> float:
-        hist = self._history
+    def _sample_univariate(
+        self, study: Study, trial: FrozenTrial, hist: History, j: int
+    ) -> float:
         model = self._fit(study, trial, hist, within=j, dims=np.array([j]))
         nan = np.full(hist.n_dims, np.nan)
         plan = self._propose(model, nan, np.zeros(hist.n_dims, dtype=bool), j)
