@@ -94,5 +94,15 @@ class BaseSampler(abc.ABC):
     def reseed_rng(self) -> None:  # noqa: B027
         """Draw a fresh seed (used for workers of a parallel search)."""
 
+    def _set_seed(self, seed: int) -> bool:
+        """Make this sampler draw as if built with ``seed``.
+
+        ``TPESearchCV`` calls it on its private copy of a sampler given without
+        a seed, with a seed derived from ``random_state``, so that an int
+        ``random_state`` makes the search reproducible. Returns whether the
+        sampler took the seed; the default cannot.
+        """
+        return False
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

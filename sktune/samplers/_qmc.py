@@ -105,6 +105,14 @@ class QMCSampler(LockedState, BaseSampler):
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
 
+    def _set_seed(self, seed: int) -> bool:
+        self.seed = seed
+        self._qmc_seed = seed
+        self._engine = None
+        if getattr(self._independent, "seed", None) is None:
+            self._independent._set_seed(seed)
+        return True
+
     # The independent sampler hears of every trial, as in Optuna.
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._independent.before_trial(study, trial)

@@ -126,6 +126,9 @@ class Scheduler:
         self._ask_lock = threading.Lock()
         self._callback_lock = threading.Lock()
         self._running: dict[int, Any] = {}
+        # Candidate index of each trial of this run, given in ask order (the
+        # order of cv_results_' rows), for scikit-learn's callback task ids.
+        self._index_of: dict[int, int] = {}
 
     # -- budget ----------------------------------------------------------------
     def _claim(self) -> int | None:
@@ -193,15 +196,21 @@ class Scheduler:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _register(self, trial: Any) -> Any:
+        # (Under the ask lock: indices follow trial numbers.)
         with self._lock:
             self._running[trial.number] = trial
+            self._index_of[trial.number] = len(self._index_of)
         return trial
 
-    def _run_trial(self, candidate: int, runner: Runner) -> None:
+    def _run_trial(self, claimed: int, runner: Runner) -> None:
+        # ``claimed`` only counts the budget: with several drivers, another
+        # may ask before this one, so the index comes from the ask order.
         asked = self._ask()
         if asked is None:
             return
         trial, params = asked
+        with self._lock:
+            candidate = self._index_of[trial.number]
         try:
             outs, pruned = evaluate_candidate(
                 trial,

@@ -21,7 +21,7 @@ from sklearn.utils.validation import indexable
 from sktune._frozen import TrialState
 from sktune.exceptions import InvalidParameterError
 from sktune.pruners import BasePruner, NopPruner
-from sktune.samplers import BaseSampler
+from sktune.samplers import BaseSampler, GridSampler
 from sktune.sklearn import _compat
 from sktune.sklearn._evaluate import RESOURCES, SearchContext, make_resource_plan
 from sktune.sklearn._resources import space_partial_fit_blocker
@@ -98,8 +98,10 @@ class TPESearchCV(_compat.BaseSearchCV):
     pre_dispatch : int or str, default="2*n_jobs"
         Passed to joblib for each candidate's folds.
     random_state : int, RandomState instance or None, default=None
-        Seeds the default sampler and every other random choice of the
-        search: with an int and ``n_jobs=1``, the candidates are reproducible.
+        Seeds the default sampler (or a sampler given without a seed) and
+        every other random choice of the search: with an int and
+        ``n_jobs=1``, the candidates are reproducible. Without it, a seeded
+        sampler's seed takes its place.
     error_score : "raise" or float, default=np.nan
         Score of a failed fit; "raise" re-raises the fit's error.
     return_train_score : bool, default=False
@@ -342,6 +344,9 @@ class TPESearchCV(_compat.BaseSearchCV):
         seed = int(rs.randint(np.iinfo(np.int32).max))
         if self.sampler is not None:
             sampler = _copy(self.sampler)
+            if self.random_state is not None and getattr(sampler, "seed", 0) is None:
+                # An unseeded sampler follows random_state, as the default does.
+                sampler._set_seed(seed)
         else:
             sampler = _default_sampler(seed)
         pruner = _copy(self.pruner) if self.pruner is not None else NopPruner()
@@ -433,6 +438,9 @@ class TPESearchCV(_compat.BaseSearchCV):
         space = build_search_space(
             self.param_distributions, estimator=self.estimator, owner=_OWNER
         )
+        grid = self.study.sampler if self.study is not None else self.sampler
+        if isinstance(grid, GridSampler):
+            space.check_grid(grid.search_space)
         scorers, refit_metric = self._get_scorers()
         X, y = indexable(X, y)
         params = _compat._check_method_params(X, params=params)
@@ -444,7 +452,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         root_ctx = self._callback_root(X, y, metadata)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         n_splits = cv.get_n_splits(X, y, **routed.splitter.split)
-        rs = check_random_state(self.random_state)
+        rs = check_random_state(_search_seed(self.random_state, self.sampler))
         splits = list(cv.split(X, y, **routed.splitter.split))
         if len(splits) != n_splits:
             raise ValueError(_compat.inconsistent_splits_message(n_splits, len(splits)))
@@ -522,7 +530,8 @@ class TPESearchCV(_compat.BaseSearchCV):
                 if t.number in numbers_done
             }
             seen.discard(None)
-        if space.size is not None:
+        if space.size is not None and not isinstance(study.sampler, GridSampler):
+            # (A GridSampler decides the points itself: only its grid's.)
             if n_target >= space.size:
                 # Every point will be evaluated: in GridSearchCV's order (as
                 # RandomizedSearchCV does), so that cv_results_ matches it row
@@ -792,6 +801,17 @@ def _fixed_point_key(space: Any, fixed: Any) -> Any:
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         return None
     return space.point_key(point)
+
+
+def _search_seed(random_state: Any, sampler: Any) -> Any:
+    """The source of the search's own random choices (seeds, replacements of
+    repeated points, the order of an exhaustive search): ``random_state``, or
+    without one the seed of a seeded sampler, so that either makes the
+    search reproducible."""
+    seed = getattr(sampler, "seed", None)
+    if random_state is None and isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    return random_state
 
 
 def _copy(obj: Any) -> Any:

@@ -114,6 +114,16 @@ class _Param:
         """Study-side value of the ``j``-th distinct value (finite params)."""
         raise NotImplementedError
 
+    def draw_index(self, rng: np.random.Generator) -> int:
+        """Index of a value drawn from the parameter's prior (finite params):
+        uniform, except for a distribution searched through its CDF."""
+        assert self.count is not None
+        return int(rng.integers(self.count))
+
+    def weight_of(self, value: Any) -> float:
+        """Prior probability of the study-side ``value``, up to a constant."""
+        return 1.0
+
     def suggest(self, trial: Any) -> Any:
         """Suggest on ``trial`` and return the study-side value."""
         raise NotImplementedError
@@ -246,13 +256,16 @@ class _CDFParam(_Param):
         # For a small finite discrete support: a q inside each value's CDF step
         # (only values this decoder reaches; tiny tail masses may vanish).
         self._levels: list[float] | None = None
+        self._level_of: dict[Any, int] = {}  # decoded value -> level index
+        self._masses: list[float] = []  # each level's probability
         # Integer values, except for rv_discrete(values=...) of floats.
         xk = getattr(getattr(frozen, "dist", frozen), "xk", None)
         self._ints = xk is None or np.issubdtype(np.asarray(xk).dtype, np.integer)
         if discrete and math.isfinite(lo) and math.isfinite(hi):
             points = self._support_points(lo, hi)
             if points is not None:
-                self._levels = self._discrete_levels(points)
+                self._levels, self._masses = self._discrete_levels(points)
+                self._level_of = {self.key(q): j for j, q in enumerate(self._levels)}
 
     def _ppf(self, q: Any) -> np.ndarray:
         """The decoder on arrays: clipped ``q`` in, clipped values out."""
@@ -282,14 +295,15 @@ class _CDFParam(_Param):
             return None
         return np.arange(lo, hi + 1.0)
 
-    def _discrete_levels(self, ks: np.ndarray) -> list[float]:
+    def _discrete_levels(self, ks: np.ndarray) -> tuple[list[float], list[float]]:
+        """A level ``q`` for each reachable value, and the value's probability."""
         cdf = np.asarray(self._frozen.cdf(ks), dtype=float)
         prev = np.concatenate([[0.0], cdf[:-1]])
         # The middle of each value's CDF step; keep the values it decodes to
         # (steps lost to float resolution or to the clipping are unreachable).
         qs = (prev + cdf) / 2.0
         ok = (cdf > prev) & (self._ppf(qs) == ks)
-        return [float(q) for q in qs[ok]]
+        return [float(q) for q in qs[ok]], [float(m) for m in (cdf - prev)[ok]]
 
     @property
     def count(self) -> int | None:
@@ -298,6 +312,16 @@ class _CDFParam(_Param):
     def value_at(self, j: int) -> Any:
         assert self._levels is not None
         return self._levels[j]
+
+    def draw_index(self, rng: np.random.Generator) -> int:
+        # The value's own probability, as RandomizedSearchCV draws it (a value
+        # whose CDF step the decoder cannot reach falls back to uniform).
+        j = self._level_of.get(self.key(rng.uniform(self._q_lo, self._q_hi)))
+        return super().draw_index(rng) if j is None else j
+
+    def weight_of(self, value: Any) -> float:
+        j = self._level_of.get(self.key(value))
+        return 1.0 if j is None else self._masses[j]
 
     def suggest(self, trial: Any) -> Any:
         return trial.suggest_float(self.name, 0.0, 1.0)
@@ -849,6 +873,46 @@ class SearchSpace:
         except (KeyError, ValueError, TypeError, IndexError):
             return None
 
+    def check_grid(self, grid: Mapping[str, Any]) -> None:
+        """Refuse a GridSampler grid this space cannot follow, before any fit.
+
+        Its names must be the space's (with ``"__space__"``, the indices of
+        the dicts, for a list of dicts), and none may be a scipy distribution:
+        the study sees those through their CDF levels, not their values.
+
+        Examples
+        --------
+        >>> from scipy.stats import expon
+        >>> from sktune.sklearn._space import build_search_space
+        >>> space = build_search_space({"alpha": expon(scale=10)})
+        >>> space.check_grid({"alpha": [0.5, 1.0]})
+        Traceback (most recent call last):
+        ...
+        ValueError: The GridSampler's grid lists values for 'alpha', ...
+        """
+        names = set(self.param_names)
+        unknown = sorted(str(n) for n in grid if n not in names and n != BRANCH_PARAM)
+        if unknown:
+            raise ValueError(
+                f"The GridSampler's grid names {unknown}, which the "
+                f"param_distributions lack (its parameters: {sorted(names)})."
+            )
+        if len(self._params) > 1 and BRANCH_PARAM not in grid:
+            raise ValueError(
+                "A GridSampler over a list of dicts needs the key "
+                f"'{BRANCH_PARAM}' in its grid: the indices of the dicts to "
+                f"search, e.g. '{BRANCH_PARAM}': {list(range(len(self._params)))}."
+            )
+        for branch in self._params:
+            for name, p in branch.items():
+                if name in grid and isinstance(p, _CDFParam):
+                    raise ValueError(
+                        f"The GridSampler's grid lists values for {name!r}, "
+                        f"which is searched through the CDF of {p.description}: "
+                        "give it as a list of values in param_distributions "
+                        "instead."
+                    )
+
     def _check_finite(self) -> int:
         if self.size is None:
             raise ValueError(
@@ -921,7 +985,10 @@ class SearchSpace:
     ) -> dict[str, Any] | None:
         """Draw a point of a finite space whose key is not in ``seen``.
 
-        Uniform over the unseen points. Used to replace a duplicate proposal.
+        From the prior (uniform over the points, except that a discrete scipy
+        distribution weighs its values by their probabilities), rejecting seen
+        points; uniform over the unseen ones when rejection takes too long.
+        Used to replace a duplicate proposal.
 
         Parameters
         ----------
@@ -956,14 +1023,25 @@ class SearchSpace:
             return min(int(rng.random() * n), n - 1)
 
         if len(seen) < size:
+            gen = _generator(rng)
             for _ in range(_MAX_REJECTIONS):
-                point = self.point_at(randbelow(size))
+                point = self._prior_point(self._branch_at(randbelow(size)), gen)
                 if self.point_key(point) not in seen:
                     return point
         unseen = [p for p in self.iter_points() if self.point_key(p) not in seen]
         if not unseen:
             return None
-        return unseen[randbelow(len(unseen))]
+        weights = np.array([self._prior_weight(p) for p in unseen])
+        if not weights.sum() > 0:
+            return unseen[randbelow(len(unseen))]
+        u = float(rng.random()) * weights.sum()
+        j = int(np.searchsorted(np.cumsum(weights), u, side="right"))
+        return unseen[min(j, len(unseen) - 1)]
+
+    def _prior_weight(self, point: Mapping[str, Any]) -> float:
+        """Prior probability of a point within its branch, up to a constant."""
+        params = self._params[int(point.get(BRANCH_PARAM, 0))]
+        return float(np.prod([p.weight_of(point[n]) for n, p in params.items()]))
 
     @property
     def has_finite_branch(self) -> bool:
@@ -1003,12 +1081,34 @@ class SearchSpace:
             taken = sum(1 for k in seen if k is not None and k[0] == branch)
             if taken >= size:
                 continue
+            gen = _generator(rng)
+            for _ in range(_MAX_REJECTIONS):
+                point = self._prior_point(branch, gen)
+                if self.point_key(point) not in seen:
+                    return point
             order = rng.permutation(size) if size <= 100_000 else None
             for j in order if order is not None else range(size):
                 point = self._point_in_branch(branch, int(j))
                 if self.point_key(point) not in seen:
                     return point
         return None
+
+    def _branch_at(self, index: int) -> int:
+        """The branch of the ``index``-th point of a finite space."""
+        branch = 0
+        while index >= self._branch_sizes[branch]:  # type: ignore[operator]
+            index -= self._branch_sizes[branch]  # type: ignore[operator]
+            branch += 1
+        return branch
+
+    def _prior_point(self, branch: int, rng: np.random.Generator) -> dict[str, Any]:
+        """A point of a finite branch drawn from its parameters' priors."""
+        point: dict[str, Any] = {}
+        if len(self._params) > 1:
+            point[BRANCH_PARAM] = branch
+        for name, p in self._params[branch].items():
+            point[name] = p.value_at(p.draw_index(rng))
+        return point
 
     def _point_in_branch(self, branch: int, index: int) -> dict[str, Any]:
         """The ``index``-th point of a finite branch (mixed radix, the last
@@ -1218,3 +1318,10 @@ def build_search_space(
             _check_names(params, estimator, err, branch)
         branches.append(params)
     return SearchSpace(branches)
+
+
+def _generator(rng: Any) -> np.random.Generator:
+    """A numpy Generator drawing from ``rng`` (a Generator or a RandomState)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(int(rng.randint(np.iinfo(np.int32).max)))

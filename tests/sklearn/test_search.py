@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.stats import loguniform
+from scipy.stats import expon, loguniform
 from search_helpers import (
     FAILING,
     CountingClassifier,
@@ -43,7 +43,7 @@ import sktune
 from sktune import TPESearchCV
 from sktune.exceptions import InvalidParameterError
 from sktune.pruners import MedianPruner, NopPruner
-from sktune.samplers import GridSampler, RandomSampler
+from sktune.samplers import GridSampler, QMCSampler, RandomSampler, TPESampler
 from sktune.sklearn._scheduler import DUPLICATE_ATTR
 from sktune.trial import TrialState
 
@@ -918,3 +918,84 @@ def test_resume_by_storage_and_name_does_not_replay_draws():
     ).fit(X, y)
     values = [p["C"] for p in search.cv_results_["params"]]
     assert len(values) == 6 and len(set(values)) == 6
+
+
+# -- non-default samplers ------------------------------------------------------
+def test_replacements_follow_a_discrete_distributions_probabilities():
+    from scipy.stats import binom
+
+    # P(k >= 11) is about 6e-6: replacements of repeated proposals used to be
+    # uniform over the support (a third of them at k >= 8).
+    for seed in range(5):
+        search = TPESearchCV(
+            CountingClassifier(),
+            {"x": binom(20, 0.1)},
+            n_iter=10,
+            cv=2,
+            sampler=RandomSampler(seed=seed),
+            random_state=seed,
+        ).fit(X, y)
+        values = [p["x"] for p in search.cv_results_["params"]]
+        assert len(set(values)) == 10 and max(values) <= 10
+
+
+@pytest.mark.parametrize(
+    "make", [RandomSampler, QMCSampler, lambda: TPESampler(n_startup_trials=2)]
+)
+def test_random_state_seeds_a_sampler_given_without_a_seed(make):
+    def params():
+        search = TPESearchCV(
+            CountingClassifier(),
+            {"x": loguniform(1e-3, 1)},
+            n_iter=4,
+            cv=2,
+            sampler=make(),  # a new unseeded sampler each time
+            random_state=0,
+        )
+        return search.fit(X, y).cv_results_["params"]
+
+    assert params() == params()
+
+
+def test_a_seeded_sampler_makes_refits_reproducible_without_random_state():
+    # The search's own draws (replacing repeated points) follow the seed.
+    search = TPESearchCV(
+        CountingClassifier(),
+        {"x": list(range(10))},
+        n_iter=9,
+        cv=2,
+        sampler=RandomSampler(seed=0),
+    )
+    runs = {
+        tuple(p["x"] for p in search.fit(X, y).cv_results_["params"]) for _ in range(4)
+    }
+    assert len(runs) == 1
+
+
+def test_a_grid_sampler_decides_the_points_of_a_finite_space():
+    # With n_iter >= the space's size the whole space used to be enqueued.
+    search = TPESearchCV(
+        CountingClassifier(),
+        {"x": [1, 2, 3, 4]},
+        n_iter=4,
+        cv=2,
+        sampler=GridSampler({"x": [1, 2]}, seed=0),
+    ).fit(X, y)
+    assert sorted(p["x"] for p in search.cv_results_["params"]) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("space", "grid", "match"),
+    [
+        ({"x": expon(scale=10)}, {"x": [1.0]}, "searched through the CDF"),
+        ({"x": [1, 2]}, {"x": [1], "z": [0]}, r"grid names \['z'\]"),
+        ([{"x": [1]}, {"x": [2]}], {"x": [1, 2]}, "needs the key '__space__'"),
+    ],
+)
+def test_a_grid_the_space_cannot_follow_is_refused_before_any_fit(space, grid, match):
+    search = TPESearchCV(
+        CountingClassifier(), space, n_iter=2, cv=2, sampler=GridSampler(grid)
+    )
+    with pytest.raises(ValueError, match=match):
+        search.fit(X, y)
+    assert not hasattr(search, "study_")  # nothing was created

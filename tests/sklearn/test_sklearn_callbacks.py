@@ -216,3 +216,56 @@ def test_failed_fit_tears_callbacks_down():
     counts = recorder.counts()
     assert counts[("setup", "fit")] == counts[("teardown", "fit")] == 1
     assert counts[("begin", "fit")] == 1
+
+
+class _TaskIds(AutoRecorder):
+    """Records (task_id, C) of each evaluation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.evaluations: list[tuple[int, float]] = []
+
+    def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None):
+        # (The fit of the evaluated LogisticRegression, propagated to it.)
+        if context.source_task_name == "candidate-split-evaluation":
+            self.evaluations.append((context.task_id, estimator.C))
+
+
+def test_task_ids_follow_the_rows_when_drivers_ask_out_of_order(monkeypatch):
+    # The driver that claimed candidate 0 asks after the other one: its
+    # evaluations used to carry candidate 0's task ids with row 1's params.
+    from sktune.sklearn._scheduler import Scheduler
+
+    run_trial, ask = Scheduler._run_trial, Scheduler._ask
+    other_asked = threading.Event()
+
+    def late_first(self, claimed, runner):
+        if claimed == 0:
+            other_asked.wait(10)  # (a safety timeout, not a timing assertion)
+        return run_trial(self, claimed, runner)
+
+    def ask_and_tell(self):
+        out = ask(self)
+        other_asked.set()
+        return out
+
+    monkeypatch.setattr(Scheduler, "_run_trial", late_first)
+    monkeypatch.setattr(Scheduler, "_ask", ask_and_tell)
+    recorder = _TaskIds()
+    with joblib.parallel_config(backend="threading"):
+        search = (
+            TPESearchCV(
+                LogisticRegression(),
+                {"C": loguniform(1e-3, 1e2)},
+                n_iter=4,
+                cv=3,
+                n_jobs=2,
+                random_state=0,
+            )
+            .set_callbacks(recorder)
+            .fit(X, y)
+        )
+    rows = search.cv_results_["params"]
+    seen = recorder.evaluations
+    assert len(seen) == 4 * 3
+    assert all(rows[task_id // 3]["C"] == c for task_id, c in seen)
