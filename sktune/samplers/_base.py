@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial, TrialState
@@ -106,3 +107,19 @@ class BaseSampler(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def announce_budget(sampler: BaseSampler, n_trials: int | None, study: Study) -> None:
+    """Call ``sampler.set_budget`` for ``study``; a subclass written before
+    the hook took ``study`` is called without it."""
+    try:
+        params = inspect.signature(sampler.set_budget).parameters
+    except (TypeError, ValueError):  # (a builtin or C callable)
+        params = {}
+    takes_study = "study" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
+    if takes_study:
+        sampler.set_budget(n_trials, study=study)
+    else:
+        sampler.set_budget(n_trials)

@@ -12,7 +12,7 @@ from sktune._locking import LockedState
 from sktune._per_study import PerStudy
 from sktune._validation import check_int, param_error
 from sktune.distributions import BaseDistribution
-from sktune.samplers._base import BaseSampler
+from sktune.samplers._base import BaseSampler, announce_budget
 from sktune.samplers._random import RandomSampler
 from sktune.samplers._transform import from_unit
 
@@ -127,7 +127,10 @@ class QMCSampler(LockedState, BaseSampler):
         self._independent.after_trial(study, trial, state, value)
 
     def set_budget(self, n_trials: int | None, study: Study | None = None) -> None:
-        self._independent.set_budget(n_trials, study=study)
+        if study is None:
+            self._independent.set_budget(n_trials)
+        else:
+            announce_budget(self._independent, n_trials, study)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial

@@ -22,6 +22,7 @@ from sktune._frozen import TrialState
 from sktune.exceptions import InvalidParameterError
 from sktune.pruners import BasePruner, NopPruner
 from sktune.samplers import BaseSampler, GridSampler
+from sktune.samplers._base import announce_budget
 from sktune.sklearn import _compat
 from sktune.sklearn._evaluate import RESOURCES, SearchContext, make_resource_plan
 from sktune.sklearn._resources import space_partial_fit_blocker
@@ -539,7 +540,7 @@ class TPESearchCV(_compat.BaseSearchCV):
                 # the search, or a pruner judges each trial by those before.
                 shuffle = timeout is not None or bool(callbacks) or pruning
                 self._enqueue_all(study, space, seen, rng, shuffle=shuffle)
-        study.sampler.set_budget(n_target, study=study)
+        announce_budget(study.sampler, n_target, study)
         plan = make_resource_plan(
             self.resource,
             context.estimator,

@@ -18,6 +18,7 @@ import numpy as np
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import is_int, is_real, param_error
 from sktune.exceptions import TrialPruned, UpdateFinishedTrialError
+from sktune.samplers._base import announce_budget
 from sktune.study._trial import check_value
 
 if TYPE_CHECKING:
@@ -168,11 +169,13 @@ def run_optimize(
     study._stop_flag = False
     deadline = None if timeout is None else time.monotonic() + timeout
     if n_trials is not None:
-        study.sampler.set_budget(
-            study._storage.get_n_trials(study._study_id) + n_trials, study=study
+        announce_budget(
+            study.sampler,
+            study._storage.get_n_trials(study._study_id) + n_trials,
+            study,
         )
     else:
-        study.sampler.set_budget(None, study=study)
+        announce_budget(study.sampler, None, study)
     bar = _progress_bar(show_progress_bar, n_trials, timeout)
     lock = threading.Lock()
     started = 0

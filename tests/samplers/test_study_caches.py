@@ -87,3 +87,14 @@ def test_a_trial_keeps_its_plan_when_another_study_finishes_the_same_number():
 
     # y comes from A's plan either way (it used to be redrawn).
     assert y_of_trial_20(True) == y_of_trial_20(False)
+
+
+def test_a_sampler_written_before_set_budget_took_a_study_still_works():
+    class OldStyle(sktune.samplers.RandomSampler):
+        def set_budget(self, n_trials):  # the hook's earlier signature
+            self.budget = n_trials
+
+    sampler = OldStyle(seed=0)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert sampler.budget == 3
