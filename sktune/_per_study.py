@@ -24,10 +24,13 @@ S = TypeVar("S")
 class PerStudy(Generic[S]):
     """One state object per study, dropped with the study's storage.
 
-    Keyed weakly by the storage object and by the study id. Storages that
-    cannot be weakly referenced get a fresh state on each call (correct, but
-    without the cache). Not pickled: a copy rebuilds its states.
+    Keyed weakly by the storage object and by the study id. A storage that
+    cannot be a weak key (unhashable, or without weak references) is held
+    strongly instead, matched by identity, for the last few such storages.
+    Not pickled: a copy rebuilds its states.
     """
+
+    _MAX_STRONG = 8
 
     def __init__(self, factory: Callable[[], S]) -> None:
         self._factory = factory
@@ -35,14 +38,23 @@ class PerStudy(Generic[S]):
         self._states: weakref.WeakKeyDictionary[Any, dict[int, S]] = (
             weakref.WeakKeyDictionary()
         )
+        self._strong: list[tuple[Any, dict[int, S]]] = []
+
+    def _per_storage(self, storage: Any) -> dict[int, S]:
+        try:
+            return self._states.setdefault(storage, {})
+        except TypeError:
+            for held, states in self._strong:
+                if held is storage:
+                    return states
+            states = {}
+            self._strong = [*self._strong[-(self._MAX_STRONG - 1) :], (storage, states)]
+            return states
 
     def get(self, study: Study) -> S:
         """The state of ``study``, created on first use."""
         with self._lock:
-            try:
-                per_storage = self._states.setdefault(study._storage, {})
-            except TypeError:
-                return self._factory()
+            per_storage = self._per_storage(study._storage)
             state = per_storage.get(study._study_id)
             if state is None:
                 state = per_storage[study._study_id] = self._factory()

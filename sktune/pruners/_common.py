@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sktune._frozen import FrozenTrial
+from sktune._per_study import PerStudy  # noqa: F401 (pickles made before it moved)
 from sktune._validation import check_int, check_real
 
 if TYPE_CHECKING:

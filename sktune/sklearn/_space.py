@@ -912,6 +912,19 @@ class SearchSpace:
                         "give it as a list of values in param_distributions "
                         "instead."
                     )
+                d = p.distribution
+                if name in grid and isinstance(d, CategoricalDistribution):
+                    for value in grid[name]:
+                        try:
+                            d.to_internal_repr(value)
+                        except ValueError:
+                            raise ValueError(
+                                f"The GridSampler's grid lists {value!r} for "
+                                f"{name!r}, which is not one of its choices "
+                                f"{list(d.choices)!r} in param_distributions "
+                                "(in a list of dicts, every dict with the name "
+                                "must list every value of the grid)."
+                            ) from None
 
     def _check_finite(self) -> int:
         if self.size is None:

@@ -7,6 +7,8 @@ new study the old one's data (QMCSampler sampled in the old bounds).
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import sktune
@@ -98,3 +100,32 @@ def test_a_sampler_written_before_set_budget_took_a_study_still_works():
     study = sktune.create_study(sampler=sampler)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     assert sampler.budget == 3
+
+
+class _UnhashableStorage(sktune.storages.InMemoryStorage):
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other):
+        return self is other
+
+
+def test_tpe_keeps_its_state_on_a_storage_that_cannot_be_a_weak_key(monkeypatch):
+    sampler = TPESampler(seed=0)
+    study = sktune.create_study(sampler=sampler, storage=_UnhashableStorage())
+    calls = []
+    original = sampler._propose
+    monkeypatch.setattr(
+        sampler, "_propose", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    study.optimize(_f, n_trials=8)
+    # The budget of 8 gives 4 start-up trials, then one joint draw per trial
+    # read by both suggestions (a fresh state per call lost both).
+    assert len(calls) == 4
+
+
+def test_pruner_pickles_from_before_per_study_moved_still_load():
+    pruner = sktune.pruners.MedianPruner()
+    text = pickle.dumps(pruner, protocol=0)
+    old = text.replace(b"sktune._per_study", b"sktune.pruners._common")
+    assert old != text
+    assert isinstance(pickle.loads(old), sktune.pruners.MedianPruner)

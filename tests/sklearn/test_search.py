@@ -999,3 +999,12 @@ def test_a_grid_the_space_cannot_follow_is_refused_before_any_fit(space, grid, m
     with pytest.raises(ValueError, match=match):
         search.fit(X, y)
     assert not hasattr(search, "study_")  # nothing was created
+
+
+def test_a_grid_value_missing_from_a_dicts_list_is_refused_before_any_fit():
+    space = [{"x": [1, 2, 3]}, {"x": [1, 2]}]
+    grid = GridSampler({"__space__": [0, 1], "x": [1, 3]})
+    search = TPESearchCV(CountingClassifier(), space, n_iter=4, cv=2, sampler=grid)
+    with pytest.raises(ValueError, match="grid lists 3 for 'x'"):
+        search.fit(X, y)
+    assert not hasattr(search, "study_")
