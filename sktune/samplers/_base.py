@@ -95,23 +95,27 @@ class BaseSampler(abc.ABC):
     def reseed_rng(self) -> None:  # noqa: B027
         """Draw a fresh seed (used for workers of a parallel search)."""
 
-    def _set_seed(self, seed: int) -> bool:
+    def _set_seed(self, seed: int) -> None:  # noqa: B027
         """Make this sampler draw as if built with ``seed``.
 
         ``TPESearchCV`` calls it on its private copy of a sampler given without
         a seed, with a seed derived from ``random_state``, so that an int
-        ``random_state`` makes the search reproducible. Returns whether the
-        sampler took the seed; the default cannot.
+        ``random_state`` makes the search reproducible. The default (a sampler
+        that does not know it) ignores it.
         """
-        return False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-def announce_budget(sampler: BaseSampler, n_trials: int | None, study: Study) -> None:
+def announce_budget(
+    sampler: BaseSampler, n_trials: int | None, study: Study | None
+) -> None:
     """Call ``sampler.set_budget`` for ``study``; a subclass written before
     the hook took ``study`` is called without it."""
+    if study is None:
+        sampler.set_budget(n_trials)
+        return
     try:
         params = inspect.signature(sampler.set_budget).parameters
     except (TypeError, ValueError):  # (a builtin or C callable)

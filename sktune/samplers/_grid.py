@@ -88,10 +88,9 @@ class GridSampler(LockedState, BaseSampler):
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
 
-    def _set_seed(self, seed: int) -> bool:
+    def _set_seed(self, seed: int) -> None:
         self.seed = seed
         self._rng = np.random.default_rng(seed)
-        return True
 
     @property
     def n_grid_points(self) -> int:

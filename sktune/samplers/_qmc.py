@@ -105,13 +105,12 @@ class QMCSampler(LockedState, BaseSampler):
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
 
-    def _set_seed(self, seed: int) -> bool:
+    def _set_seed(self, seed: int) -> None:
         self.seed = seed
         self._qmc_seed = seed
         self._engine = None
         if getattr(self._independent, "seed", None) is None:
             self._independent._set_seed(seed)
-        return True
 
     # The independent sampler hears of every trial, as in Optuna.
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
@@ -127,10 +126,7 @@ class QMCSampler(LockedState, BaseSampler):
         self._independent.after_trial(study, trial, state, value)
 
     def set_budget(self, n_trials: int | None, study: Study | None = None) -> None:
-        if study is None:
-            self._independent.set_budget(n_trials)
-        else:
-            announce_budget(self._independent, n_trials, study)
+        announce_budget(self._independent, n_trials, study)
 
     def infer_relative_search_space(
         self, study: Study, trial: FrozenTrial

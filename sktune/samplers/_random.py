@@ -60,11 +60,10 @@ class RandomSampler(LockedState, BaseSampler):
         self._rng = np.random.default_rng()
         self._started = True
 
-    def _set_seed(self, seed: int) -> bool:
+    def _set_seed(self, seed: int) -> None:
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._started = False
-        return True
 
     def sample_independent(
         self,

@@ -962,11 +962,7 @@ class SearchSpace:
         size = self._check_finite()
         if not 0 <= index < size:
             raise IndexError(f"Point index {index} is outside [0, {size}).")
-        branch = 0
-        while index >= self._branch_sizes[branch]:  # type: ignore[operator]
-            index -= self._branch_sizes[branch]  # type: ignore[operator]
-            branch += 1
-        return self._point_in_branch(branch, index)
+        return self._point_in_branch(*self._branch_at(index))
 
     def iter_points(self) -> Iterator[dict[str, Any]]:
         """Lazily yield every point of a finite space once (study-side).
@@ -1038,7 +1034,7 @@ class SearchSpace:
         if len(seen) < size:
             gen = _generator(rng)
             for _ in range(_MAX_REJECTIONS):
-                point = self._prior_point(self._branch_at(randbelow(size)), gen)
+                point = self._prior_point(self._branch_at(randbelow(size))[0], gen)
                 if self.point_key(point) not in seen:
                     return point
         unseen = [p for p in self.iter_points() if self.point_key(p) not in seen]
@@ -1106,13 +1102,14 @@ class SearchSpace:
                     return point
         return None
 
-    def _branch_at(self, index: int) -> int:
-        """The branch of the ``index``-th point of a finite space."""
+    def _branch_at(self, index: int) -> tuple[int, int]:
+        """The branch of the ``index``-th point of a finite space, and the
+        point's index within it."""
         branch = 0
         while index >= self._branch_sizes[branch]:  # type: ignore[operator]
             index -= self._branch_sizes[branch]  # type: ignore[operator]
             branch += 1
-        return branch
+        return branch, index
 
     def _prior_point(self, branch: int, rng: np.random.Generator) -> dict[str, Any]:
         """A point of a finite branch drawn from its parameters' priors."""

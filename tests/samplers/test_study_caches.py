@@ -109,14 +109,10 @@ class _UnhashableStorage(sktune.storages.InMemoryStorage):
         return self is other
 
 
-def test_tpe_keeps_its_state_on_a_storage_that_cannot_be_a_weak_key(monkeypatch):
+def test_tpe_keeps_its_state_on_a_storage_that_cannot_be_a_weak_key(count_proposals):
     sampler = TPESampler(seed=0)
     study = sktune.create_study(sampler=sampler, storage=_UnhashableStorage())
-    calls = []
-    original = sampler._propose
-    monkeypatch.setattr(
-        sampler, "_propose", lambda *a, **k: calls.append(1) or original(*a, **k)
-    )
+    calls = count_proposals(sampler)
     study.optimize(_f, n_trials=8)
     # The budget of 8 gives 4 start-up trials, then one joint draw per trial
     # read by both suggestions (a fresh state per call lost both).

@@ -96,17 +96,13 @@ def test_startup_is_space_filling():
     assert cells == list(range(8))
 
 
-def test_startup_budget_belongs_to_the_study_that_announced_it(monkeypatch):
+def test_startup_budget_belongs_to_the_study_that_announced_it(count_proposals):
     sampler = TPESampler(seed=0)
     # This study announces 4 trials, so it starts with 2 Sobol points...
     sktune.create_study(sampler=sampler).optimize(_quadratic, n_trials=4)
     # ...but a study driven by ask/tell announced nothing: 10, as documented.
     study = sktune.create_study(sampler=sampler)
-    calls = []
-    original = sampler._propose
-    monkeypatch.setattr(
-        sampler, "_propose", lambda *a, **k: calls.append(1) or original(*a, **k)
-    )
+    calls = count_proposals(sampler)
     for _ in range(11):
         trial = study.ask()
         study.tell(trial, _quadratic(trial))
@@ -142,15 +138,11 @@ def test_no_repeat_of_a_branch_without_parameters_of_its_own():
         assert len(b_points) == len(set(b_points))
 
 
-def test_model_used_after_startup(monkeypatch):
+def test_model_used_after_startup(count_proposals):
     sampler = TPESampler(seed=0, n_startup_trials=5)
     study = sktune.create_study(sampler=sampler)
     study.optimize(_quadratic, n_trials=5)
-    calls = []
-    original = sampler._propose
-    monkeypatch.setattr(
-        sampler, "_propose", lambda *a, **k: calls.append(1) or original(*a, **k)
-    )
+    calls = count_proposals(sampler)
     study.optimize(_quadratic, n_trials=3)
     # One joint draw per trial, read by both suggestions.
     assert len(calls) == 3

@@ -329,13 +329,12 @@ class TPESampler(LockedState, BaseSampler):
             self._qmc_seed = int(self._rng.integers(2**31))
             self._qmc_points = None
 
-    def _set_seed(self, seed: int) -> bool:
+    def _set_seed(self, seed: int) -> None:
         with self._lock:
             self.seed = seed
             self._rng = np.random.default_rng(seed)
             self._qmc_seed = seed
             self._qmc_points = None
-        return True
 
     def set_budget(self, n_trials: int | None, study: Study | None = None) -> None:
         with self._lock:
