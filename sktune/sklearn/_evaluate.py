@@ -281,7 +281,10 @@ class TaskTraceback(Exception):
 def _call_capturing(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
-    except Exception as exc:  # re-raised in the driver (Runner.run_tasks)
+    except (Exception, KeyboardInterrupt) as exc:
+        # Re-raised in the driver (Runner.run_tasks). A KeyboardInterrupt
+        # that escaped a loky worker would make joblib shut the shared
+        # executor down under the other drivers' calls.
         return _Raised(exc)
 
 

@@ -4,8 +4,10 @@ A search given a ``storage`` and ``study_name`` continues the study's
 candidates, and ``cv_results_`` mixes the stored rows with the new ones. That
 only makes sense if every row was evaluated on the same splits with the same
 scorers, so a resumed search refuses, before any fit, settings that differ:
-the number of splits (``cv``), the scorers (``scoring``), and train scores
-asked for (``return_train_score``) that the stored candidates lack.
+the number of splits (``cv``), the scorers (``scoring``), the metric the
+trial values hold (``refit`` with several metrics), the value of a failed fit
+(a numeric ``error_score``), and train scores asked for
+(``return_train_score``) that the stored candidates lack.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ __all__ = ["SCORING_ATTR", "check_resume", "describe_scoring"]
 
 #: Study system attribute describing the ``scoring`` of the search.
 SCORING_ATTR = "sktune:scoring"
+#: Study system attribute naming the metric the trial values hold.
+OBJECTIVE_ATTR = "sktune:objective"
+#: Study system attribute holding a numeric ``error_score`` (as text).
+ERROR_SCORE_ATTR = "sktune:error_score"
 
 
 def describe_scoring(scoring: Any) -> str:
@@ -58,10 +64,13 @@ def check_resume(
     scoring: Any,
     return_train_score: bool,
     owner: str,
+    objective: str | None = None,
+    error_score: Any = "raise",
 ) -> None:
     """Raise ValueError if the stored candidates were evaluated otherwise.
 
-    Then record the scoring in the study, for the next resume.
+    ``objective`` names the metric the trial values hold (None: the only
+    one). Then record the settings in the study, for the next resume.
     """
     name = study.study_name
     stored_splits = {len(r.outs) for r in records}
@@ -79,6 +88,23 @@ def check_resume(
             f"holds candidates scored with {stored}. Resume with the same scoring, "
             "or give another study_name."
         )
+    settings = [
+        (OBJECTIVE_ATTR, "refit", "the metric", repr(objective)),
+        (
+            ERROR_SCORE_ATTR,
+            "error_score",
+            "failed fits scored",
+            _error_text(error_score),
+        ),
+    ]
+    for attr, param, what, value in settings:
+        old = study.system_attrs.get(attr)
+        if records and old is not None and value is not None and old != value:
+            raise ValueError(
+                f"The '{param}' parameter of {owner} gives {what} {value}, but the "
+                f"study {name!r} holds candidates with {what} {old}. Resume with "
+                f"the same {param}, or give another study_name."
+            )
     if return_train_score:
         for record in records:
             if any(o is not None and "train_scores" not in o for o in record.outs):
@@ -90,3 +116,14 @@ def check_resume(
                 )
     if stored != text:
         study.set_system_attr(SCORING_ATTR, text)
+    for attr, _, _, value in settings:
+        if value is not None and study.system_attrs.get(attr) != value:
+            study.set_system_attr(attr, value)
+
+
+def _error_text(error_score: Any) -> str | None:
+    """``error_score`` as stored values see it; None for "raise", which stores
+    no failed fit and so goes with any other value."""
+    if isinstance(error_score, str):
+        return None
+    return repr(float(error_score))

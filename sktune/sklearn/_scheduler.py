@@ -11,11 +11,12 @@ caller selected (loky's reusable executor, a thread pool, a dask cluster).
 
 from __future__ import annotations
 
+import collections
 import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
@@ -77,6 +78,9 @@ class Scheduler:
         Draws replacement points for duplicate proposals.
     first_free : bool, default=True
         Start the first trial even when ``timeout`` has already passed.
+    queue : sequence of dict, default=()
+        Fixed parameters (``enqueue_trial``'s) of points to run first, in
+        order: each is enqueued just before the ask that takes it.
     """
 
     def __init__(
@@ -96,6 +100,7 @@ class Scheduler:
         progress_bar: Any,
         rng: np.random.Generator,
         first_free: bool = True,
+        queue: Sequence[dict[str, Any]] = (),
     ) -> None:
         self.study = study
         self.space = space
@@ -112,6 +117,8 @@ class Scheduler:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         #: Run the first trial whatever the timeout (a search needs one result).
         self.first_free = first_free
+        #: Points to enqueue, one before each ask (an exhaustive search).
+        self.queue = collections.deque(queue)
         self.finite = space.size is not None
         #: Repeats are replaced in finite spaces and finite branches.
         self.dedup = self.finite or space.has_finite_branch
@@ -123,6 +130,11 @@ class Scheduler:
         self._abort = False  # KeyboardInterrupt: fail running trials now
         self._stop_new = False  # an error: start nothing new
         self._lock = threading.Lock()
+        #: Notified when a trial that is being told is done (see _run_trial).
+        self._told = threading.Condition(self._lock)
+        #: Trials past their fits, being told and given to the callbacks: an
+        #: interrupt waits for them rather than failing them.
+        self._finishing: set[int] = set()
         self._ask_lock = threading.Lock()
         self._callback_lock = threading.Lock()
         self._running: dict[int, Any] = {}
@@ -159,6 +171,8 @@ class Scheduler:
         with self._ask_lock:
             if self._abort or self._stop_new:
                 return None
+            if self.queue:
+                study.enqueue_trial(self.queue.popleft())
             for attempt in range(_MAX_PROPOSALS + 1):
                 last = attempt == _MAX_PROPOSALS
                 if last and self.finite:
@@ -222,28 +236,44 @@ class Scheduler:
                 pruning=self.pruning,
                 should_stop=lambda: self._abort,
             )
-        except UpdateFinishedTrialError:
-            self._lost(trial)
-            return
-        except BaseException:
-            self._fail(trial)
-            raise
-        finally:
+        except BaseException as exc:
             with self._lock:
                 self._running.pop(trial.number, None)
-        if self._abort:
+            if isinstance(exc, UpdateFinishedTrialError):
+                self._lost(trial)
+                return
+            self._fail(trial)
+            raise
+        # Told FAIL if interrupted by now; otherwise the interrupt waits
+        # until this trial is told and its callbacks have run, so that no
+        # trial of this search finishes after fit has raised.
+        with self._lock:
+            aborted = self._abort
+            if aborted:
+                self._running.pop(trial.number, None)
+            else:
+                self._finishing.add(trial.number)
+        if aborted:
             self._fail(trial)
             return
         try:
-            frozen = self._finish(trial, params, outs, pruned)
-        except UpdateFinishedTrialError:
-            self._lost(trial)
-            return
-        with self._callback_lock:
-            if self.progress_bar is not None:
-                self.progress_bar.update(1)
-            for callback in self.callbacks:
-                callback(self.study, frozen)
+            try:
+                frozen = self._finish(trial, params, outs, pruned)
+            except UpdateFinishedTrialError:
+                self._lost(trial)
+                return
+            with self._callback_lock:
+                if self._abort:
+                    return
+                if self.progress_bar is not None:
+                    self.progress_bar.update(1)
+                for callback in self.callbacks:
+                    callback(self.study, frozen)
+        finally:
+            with self._told:
+                self._running.pop(trial.number, None)
+                self._finishing.discard(trial.number)
+                self._told.notify_all()
 
     def _finish(
         self,
@@ -323,12 +353,19 @@ class Scheduler:
                     f.result()
         except KeyboardInterrupt:
             # Do not wait for fits in flight: fail the running trials now.
-            self._abort = True
             # No ask is in progress once the ask lock is ours; later ones stop.
             with self._ask_lock, self._lock:
-                running = list(self._running.values())
+                self._abort = True
+                running = [
+                    t for n, t in self._running.items() if n not in self._finishing
+                ]
             for trial in running:
                 self._fail(trial)
+            # Trials past their fits are being told: wait for them (and for
+            # their callbacks), so that the study no longer changes.
+            with self._told:
+                while self._finishing:
+                    self._told.wait()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         except BaseException:

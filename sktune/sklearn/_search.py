@@ -72,8 +72,9 @@ class TPESearchCV(_compat.BaseSearchCV):
         Parameter names (as for ``set_params``) mapped to lists of values,
         frozen ``scipy.stats`` distributions or sktune distributions. A list
         of dicts is a conditional space: a dict is chosen, then its
-        parameters. A space that is only lists is finite: no point is
-        evaluated twice.
+        parameters. A space of finite parameters only (lists, ranges, int
+        and stepped distributions, discrete scipy distributions of at most
+        100,000 points) is finite: no point is evaluated twice.
     n_iter : int, default=10
         Number of candidates the study holds at the end (a resumed study
         counts the candidates it already has). Capped at the size of a finite
@@ -131,12 +132,17 @@ class TPESearchCV(_compat.BaseSearchCV):
         are used, and ``sampler``, ``pruner``, ``storage`` and ``study_name``
         must then be None. Default: a new study per ``fit``. Note that
         ``clone`` deep-copies it, as every parameter; to share one study
-        between clones, give ``storage`` and ``study_name`` instead.
+        between clones, give a storage URL and ``study_name`` instead.
     storage : str, BaseStorage or None, default=None
         Where the new study lives (``"sqlite:///search.db"`` to resume later).
+        ``clone`` deep-copies a storage object, as every parameter: clones of
+        a search given an ``InMemoryStorage`` write into their own copies (a
+        URL or a ``SQLiteStorage`` reaches the same file from every copy).
     study_name : str or None, default=None
-        Name of the study in ``storage``; an existing study of that name is
-        continued. One ``fit`` at a time per study: a fit plans its
+        Name of the study in ``storage``; with a ``storage``, an existing
+        study of that name is continued (without one, each ``fit`` starts a
+        new in-memory study of that name). One ``fit`` at a time per study:
+        a fit plans its
         ``n_iter`` and the points it has not seen when it starts, so two
         fits running on one study at once each add their own candidates and
         may evaluate the same point.
@@ -319,10 +325,13 @@ class TPESearchCV(_compat.BaseSearchCV):
                     f"The 'callbacks' parameter of {_OWNER} must be a list of "
                     f"callables or None. Got {self.callbacks!r} instead."
                 )
-        if isinstance(self.storage, str) and not self.storage.startswith("sqlite:///"):
+        if isinstance(self.storage, str) and (
+            not self.storage.startswith("sqlite:///") or self.storage == "sqlite:///"
+        ):
             raise InvalidParameterError(
                 f"The 'storage' parameter of {_OWNER} must be None, a BaseStorage "
-                f"or a URL starting with 'sqlite:///'. Got {self.storage!r} instead."
+                f"or a URL 'sqlite:///' followed by a path. Got {self.storage!r} "
+                "instead."
             )
         if self.study is not None:
             for name in ("sampler", "pruner", "storage", "study_name"):
@@ -339,7 +348,7 @@ class TPESearchCV(_compat.BaseSearchCV):
                 )
         return callbacks
 
-    def _make_study(self, rs: np.random.RandomState) -> Study:
+    def _make_study(self, rs: np.random.RandomState, pruner: Any) -> Study:
         if self.study is not None:
             return self.study
         seed = int(rs.randint(np.iinfo(np.int32).max))
@@ -350,15 +359,23 @@ class TPESearchCV(_compat.BaseSearchCV):
                 sampler._set_seed(seed)
         else:
             sampler = _default_sampler(seed)
-        pruner = _copy(self.pruner) if self.pruner is not None else NopPruner()
-        study = create_study(
-            storage=self.storage,
-            sampler=sampler,
-            pruner=pruner,
-            study_name=self.study_name,
-            direction="maximize",
-            load_if_exists=True,
-        )
+        try:
+            study = create_study(
+                storage=self.storage,
+                sampler=sampler,
+                pruner=pruner,
+                study_name=self.study_name,
+                direction="maximize",
+                load_if_exists=True,
+            )
+        except ValueError as exc:
+            if "exists with direction" not in str(exc):
+                raise
+            raise ValueError(
+                f"The 'study_name' parameter of {_OWNER} must name a study with "
+                f"direction 'maximize' (scikit-learn scores are maximised): {exc} "
+                f"Got {self.study_name!r} instead."
+            ) from None
         n_done = len(study.get_trials(deepcopy=False))
         if self.sampler is None and n_done:
             # A resumed search: TPE's start-up draws are indexed by trial number,
@@ -464,7 +481,29 @@ class TPESearchCV(_compat.BaseSearchCV):
                 "no candidates?"
             )
 
-        study = self._make_study(rs)
+        # The resource plan checks its settings before the study is touched.
+        if self.study is not None:
+            pruner = self.study.pruner
+        else:
+            pruner = _copy(self.pruner) if self.pruner is not None else NopPruner()
+        pruning = not isinstance(pruner, NopPruner)
+        estimator = clone(self.estimator)
+        plan = make_resource_plan(
+            self.resource,
+            estimator,
+            pruning=pruning,
+            min_resources=self.min_resources,
+            max_resources=self.max_resources,
+            factor=self.resource_factor,
+            pruner=pruner,
+            space_blocker=(
+                space_partial_fit_blocker(estimator, space.sources)
+                if pruning and self.resource == "epochs"
+                else None
+            ),
+        )
+
+        study = self._make_study(rs, pruner)
         # Exposed at once, so that an interrupted search can be resumed.
         self.study_ = study
         space.check_compatible(study)
@@ -476,6 +515,8 @@ class TPESearchCV(_compat.BaseSearchCV):
             scoring=self.scoring,
             return_train_score=self.return_train_score,
             owner=_OWNER,
+            objective=_objective(self.refit, scorers),
+            error_score=self.error_score,
         )
         self._check_data(study, X, y, resumed=bool(before))
 
@@ -503,7 +544,7 @@ class TPESearchCV(_compat.BaseSearchCV):
         if root_ctx is not None:
             search_ctx, contexts = self._callback_search(root_ctx, remaining, n_splits)
         context = SearchContext(
-            estimator=clone(self.estimator),
+            estimator=estimator,
             X=X,
             y=y,
             splits=splits,
@@ -521,7 +562,6 @@ class TPESearchCV(_compat.BaseSearchCV):
             caller=self._callback_caller(n_jobs) if contexts else None,
         )
         rng = np.random.default_rng(int(rs.randint(np.iinfo(np.int32).max)))
-        pruning = not isinstance(study.pruner, NopPruner)
         seen = set()
         if space.has_finite_branch:
             numbers_done = {r.number for r in before}
@@ -531,6 +571,7 @@ class TPESearchCV(_compat.BaseSearchCV):
                 if t.number in numbers_done
             }
             seen.discard(None)
+        queue: list[dict[str, Any]] = []
         if space.size is not None and not isinstance(study.sampler, GridSampler):
             # (A GridSampler decides the points itself: only its grid's.)
             if n_target >= space.size:
@@ -539,22 +580,8 @@ class TPESearchCV(_compat.BaseSearchCV):
                 # for row; in random order when a timeout or callback may stop
                 # the search, or a pruner judges each trial by those before.
                 shuffle = timeout is not None or bool(callbacks) or pruning
-                self._enqueue_all(study, space, seen, rng, shuffle=shuffle)
+                queue = self._points_to_queue(study, space, seen, rng, shuffle=shuffle)
         announce_budget(study.sampler, n_target, study)
-        plan = make_resource_plan(
-            self.resource,
-            context.estimator,
-            pruning=pruning,
-            min_resources=self.min_resources,
-            max_resources=self.max_resources,
-            factor=self.resource_factor,
-            pruner=study.pruner,
-            space_blocker=(
-                space_partial_fit_blocker(context.estimator, space.sources)
-                if pruning and self.resource == "epochs"
-                else None
-            ),
-        )
         bar = self._progress_bar(remaining)
         scheduler = Scheduler(
             study,
@@ -571,6 +598,7 @@ class TPESearchCV(_compat.BaseSearchCV):
             progress_bar=bar,
             rng=rng,
             first_free=not before,
+            queue=queue,
         )
         try:
             scheduler.run()
@@ -684,25 +712,27 @@ class TPESearchCV(_compat.BaseSearchCV):
         return caller
 
     @staticmethod
-    def _enqueue_all(
+    def _points_to_queue(
         study: Study,
         space: Any,
         seen: set,
         rng: np.random.Generator,
         *,
         shuffle: bool,
-    ) -> None:
-        """Queue every point not evaluated yet (the search is exhaustive), in
-        ``ParameterGrid``'s order, or in random order with ``shuffle``: if the
-        search may stop early, a random subset covers the space better than the
-        grid's first rows, and a pruner's early trials should be typical ones."""
+    ) -> list[dict[str, Any]]:
+        """Every point not evaluated yet nor waiting in the study (the search
+        is exhaustive), in ``ParameterGrid``'s order, or in random order with
+        ``shuffle``: if the search may stop early, a random subset covers the
+        space better than the grid's first rows, and a pruner's early trials
+        should be typical ones. The scheduler enqueues each one just before
+        the ask that takes it, so that a search stopped early leaves no
+        waiting trials behind."""
         queued = set(seen)
         for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
             queued.add(_fixed_point_key(space, t.system_attrs.get("fixed_params")))
         points = [p for p in space.iter_points() if space.point_key(p) not in queued]
         order = rng.permutation(len(points)) if shuffle else range(len(points))
-        for i in order:
-            study.enqueue_trial(space.to_enqueue(points[i]))
+        return [space.to_enqueue(points[i]) for i in order]
 
     def _select_best(self, results: dict[str, Any], refit_metric: Any) -> None:
         if self.refit or not self.multimetric_:
@@ -785,6 +815,17 @@ def _has_callbacks(estimator: Any) -> bool:
     except Exception:  # a minimal estimator: its own callbacks only
         return False
     return any(getattr(v, "_skl_callbacks", None) for v in params.values())
+
+
+def _objective(refit: Any, scorers: Any) -> str | None:
+    """The metric the trial values hold: ``refit`` if a metric name, else the
+    first of several metrics (as :func:`trial_value` takes it), else None."""
+    if isinstance(refit, str):
+        return refit
+    names = getattr(scorers, "_scorers", None)  # scikit-learn's multimetric
+    if isinstance(names, Mapping) and names:
+        return str(next(iter(names)))
+    return None
 
 
 def _fixed_point_key(space: Any, fixed: Any) -> Any:

@@ -21,7 +21,8 @@ What the study stores for each parameter, under its scikit-learn name:
 * every other frozen ``scipy.stats`` distribution, continuous or discrete:
   ``FloatDistribution(0.0, 1.0)`` holding the CDF level ``q``; the value is
   ``dist.ppf(q)``, with ``q`` clipped to ``[1e-9, 1 - 1e-9]`` on a side where
-  the support is unbounded and the result clipped to the support. Discrete
+  the support is unbounded (less deep in a continuous tail where scipy's ppf
+  fails) and the result clipped to the support. Discrete
   distributions give ints. Use :meth:`SearchSpace.to_sklearn_params` to turn
   stored ``q`` back into values.
 * a list of dicts: the branch index under ``"__space__"`` (a categorical over
@@ -251,8 +252,17 @@ class _CDFParam(_Param):
         )
         lo, hi = (float(b) for b in frozen.support())
         self._lo, self._hi = lo, hi
-        self._q_lo = _Q_EPS if (discrete or math.isinf(lo)) else 0.0
+        self._q_lo = _Q_EPS if math.isinf(lo) else 0.0
         self._q_hi = 1.0 - _Q_EPS if math.isinf(hi) else 1.0
+        if not discrete:
+            # Some continuous ppfs fail deep in an unbounded tail (scipy's
+            # norminvgauss raises from q = 1 - 1e-5): stop where they work.
+            # (A discrete ppf is a search over the support: probing a heavy
+            # tail such as zipf's could take minutes, so it is not probed.)
+            if math.isinf(lo):
+                self._q_lo = self._working_level(lambda t: t)
+            if math.isinf(hi):
+                self._q_hi = self._working_level(lambda t: 1.0 - t)
         # For a small finite discrete support: a q inside each value's CDF step
         # (only values this decoder reaches; tiny tail masses may vanish).
         self._levels: list[float] | None = None
@@ -266,6 +276,19 @@ class _CDFParam(_Param):
             if points is not None:
                 self._levels, self._masses = self._discrete_levels(points)
                 self._level_of = {self.key(q): j for j, q in enumerate(self._levels)}
+
+    def _working_level(self, level: Any) -> float:
+        """The most extreme ``level(t)``, for tail masses ``t`` from 1e-9 up
+        to 0.1, at which scipy computes the ppf (0.5 if none)."""
+        for k in range(9, 0, -1):
+            q = level(10.0**-k)
+            try:
+                with np.errstate(all="ignore"):
+                    if not math.isnan(float(self._frozen.ppf(q))):
+                        return q
+            except Exception:  # scipy's root finding may raise
+                continue
+        return 0.5
 
     def _ppf(self, q: Any) -> np.ndarray:
         """The decoder on arrays: clipped ``q`` in, clipped values out."""
@@ -456,17 +479,31 @@ def _native_scipy(frozen: Any, lo: float, hi: float) -> BaseDistribution | None:
 
 def _describe_scipy(value: Any) -> str:
     """Canonical text of a scipy distribution (same text for ``norm(1)`` and
-    ``norm(loc=1.0)``), to notice when a resumed search changed it."""
+    ``norm(loc=1.0)``), to notice when a resumed search changed it.
+
+    Distributions defined by data (``rv_discrete(values=...)``,
+    ``rv_histogram``) carry a digest of their data, which their name lacks.
+    """
     dist = getattr(value, "dist", None)
+    digest = _data_digest(value if dist is None else dist)
     if dist is None or not hasattr(value, "args"):
-        return _Shown(value).text
+        return _Shown(value).text + digest
     try:
         shapes, loc, scale = dist._parse_args(*value.args, **value.kwds)
     except Exception:
-        return _Shown(value).text
+        return _Shown(value).text + digest
     args = [repr(float(a)) for a in shapes]
     args += [f"loc={float(loc)!r}", f"scale={float(scale)!r}"]
-    return f"scipy.stats.{dist.name}({', '.join(args)})"
+    return f"scipy.stats.{dist.name}({', '.join(args)}){digest}"
+
+
+def _data_digest(dist: Any) -> str:
+    data = [getattr(dist, a, None) for a in ("xk", "pk", "_hpdf", "_hbins")]
+    if all(d is None for d in data):
+        return ""
+    from joblib import hash as digest  # a run-time dependency
+
+    return f" of data {digest([type(dist).__name__, *data])}"
 
 
 class _Shown:
@@ -510,6 +547,11 @@ def _translate(name: str, value: Any, err: _SpaceError, branch: int | None) -> _
             raise fail(f"a valid distribution ({exc})") from None
         return _NativeParam(name, value, dist)
     scipy_dist = _frozen_scipy(value) or _random_variable(value)
+    if scipy_dist is None and "_multivariate" in type(value).__module__:
+        raise fail(
+            "a univariate distribution (a multivariate scipy.stats one draws "
+            "vectors; give each coordinate its own parameter)"
+        )
     if scipy_dist is None and callable(getattr(value, "rvs", None)):
         raise fail(
             "a frozen scipy.stats distribution, an sktune distribution or a list "
@@ -600,44 +642,53 @@ def canonical_choices(choices: Sequence[Any]) -> list[int]:
 def _check_names(
     params: dict[str, _Param], estimator: Any, err: _SpaceError, branch: int | None
 ) -> None:
-    """Each name must be a parameter of ``estimator`` or of an estimator chosen
-    for one of its prefixes in the same dict (``{"clf": [SVC()], "clf__C": ...}``).
+    """Each name must be a parameter of ``estimator``, or of every estimator
+    chosen for one of its prefixes in the same dict (``{"clf": [SVC()],
+    "clf__C": ...}``), or of the step of that name in every list of steps set
+    in the same dict: a choice without it would fail in ``set_params`` in the
+    middle of the search.
     """
     if not hasattr(estimator, "get_params"):
         return
     base = set(estimator.get_params(deep=True))
+    where = f" (in dict {branch})" if branch is not None else ""
     for name in sorted(params):
-        if _valid_name(name, params, base) or _in_replaced_steps(name, params):
+        replaced = _replaced_by(name, params)
+        if replaced is None and name in base:
             continue
-        parts = name.split("__")
-        chosen = [
-            p
-            for i in range(len(parts) - 1, 0, -1)
-            if (p := "__".join(parts[:i])) in params
-        ]
-        where = f" (nor of any estimator chosen for {chosen[0]!r})" if chosen else ""
+        if replaced is not None and not replaced[1]:
+            continue
+        if replaced is None or len(replaced[1]) == replaced[2]:
+            chosen = f" (nor of any choice for {replaced[0]!r})" if replaced else ""
+            raise InvalidParameterError(
+                f"The 'param_distributions' parameter of {err.owner} must name "
+                f"parameters of the {type(estimator).__name__}{chosen}{where}; "
+                f"{name!r} is not one. Valid parameters are: {sorted(base)!r}. "
+                f"Got {name!r} instead."
+            )
+        owner, lacking, _ = replaced
         raise InvalidParameterError(
-            f"The 'param_distributions' parameter of {err.owner} must name "
-            f"parameters of the {type(estimator).__name__}{where}"
-            + (f" (in dict {branch})" if branch is not None else "")
-            + f"; {name!r} is not one. Valid parameters are: {sorted(base)!r}. "
-            f"Got {name!r} instead."
+            f"The 'param_distributions' parameter of {err.owner} must name, for "
+            f"{owner!r} set in the same dict{where}, a parameter of every choice; "
+            f"{name!r} fails for the choice {_short(lacking[0])} (give each "
+            f"choice its own dict in a list of dicts). Got {name!r} instead."
         )
 
 
-def _valid_name(name: str, params: dict[str, _Param], base: set[str]) -> bool:
-    parts = name.split("__")
-    # The longest prefix set in the same dict decides: set_params replaces that
-    # object before it sets the nested parameters.
-    for i in range(len(parts) - 1, 0, -1):
-        prefix = "__".join(parts[:i])
-        if prefix in params:
-            rest = "__".join(parts[i:])
-            return any(
-                rest in est.get_params(deep=True)
-                for est in params[prefix].estimator_choices()
-            )
-    return name in base
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _accepts(est: Any, rest: str) -> bool:
+    if not rest:
+        return True
+    return hasattr(est, "get_params") and rest in est.get_params(deep=True)
+
+
+def _choices(param: _Param | None) -> list[Any] | None:
+    dist = getattr(param, "distribution", None)
+    return list(dist.choices) if isinstance(dist, CategoricalDistribution) else None
 
 
 #: Parameters holding a list of ``(name, estimator, ...)`` tuples: a dict that
@@ -645,31 +696,48 @@ def _valid_name(name: str, params: dict[str, _Param], base: set[str]) -> bool:
 _STEP_LISTS = ("steps", "transformers", "transformer_list", "estimators")
 
 
-def _in_replaced_steps(name: str, params: dict[str, _Param]) -> bool:
-    """Whether ``name`` is a parameter of a step brought by a list of steps
-    set in the same dict (``{"steps": [[("clf", SVC())]], "clf__C": ...}``):
-    ``set_params`` sets the list before the nested parameters."""
+def _step_of(choice: Any, step: str) -> list[Any]:
+    items = choice if isinstance(choice, list | tuple) else ()
+    return [
+        item[1]
+        for item in items
+        if isinstance(item, tuple) and len(item) >= 2 and item[0] == step
+    ]
+
+
+def _replaced_by(
+    name: str, params: dict[str, _Param]
+) -> tuple[str, list[Any], int] | None:
+    """What the same dict puts in place of an owner of ``name``.
+
+    ``set_params`` sets an object (``"clf"``) or a list of steps (``"steps"``)
+    before the parameters nested in it, so the deepest such owner set in the
+    dict decides. Returns None if the dict sets no owner of ``name``, else the
+    owner's name, its choices that do not accept ``name``, and how many
+    choices it has.
+    """
     parts = name.split("__")
     for i in range(len(parts) - 1, -1, -1):
         owner = "__".join(parts[:i])
+        if i and owner in params:
+            rest = "__".join(parts[i:])
+            choices = _choices(params[owner])
+            if choices is None:  # a number, not an object with parameters
+                return owner, [params[owner].source], 1
+            return owner, [c for c in choices if not _accepts(c, rest)], len(choices)
         step, rest = parts[i], "__".join(parts[i + 1 :])
         for attr in _STEP_LISTS:
-            param = params.get(f"{owner}__{attr}" if owner else attr)
-            dist = getattr(param, "distribution", None)
-            if not isinstance(dist, CategoricalDistribution):
+            key = f"{owner}__{attr}" if owner else attr
+            choices = _choices(params.get(key))
+            if choices is None or not any(_step_of(c, step) for c in choices):
                 continue
-            for choice in dist.choices:
-                for item in choice if isinstance(choice, list | tuple) else ():
-                    if not (isinstance(item, tuple) and len(item) >= 2):
-                        continue
-                    if item[0] != step:
-                        continue
-                    est = item[1]
-                    if not rest or (
-                        hasattr(est, "get_params") and rest in est.get_params(deep=True)
-                    ):
-                        return True
-    return False
+            bad = [
+                c
+                for c in choices
+                if not (found := _step_of(c, step)) or not _accepts(found[0], rest)
+            ]
+            return key, bad, len(choices)
+    return None
 
 
 # -- the space ------------------------------------------------------------------------
@@ -1278,9 +1346,10 @@ def build_search_space(
         chosen, then its parameters. ``param_grid`` dicts of lists work as is.
     estimator : estimator or None, default=None
         When given, every name must be one of ``estimator.get_params(deep=True)``
-        or a parameter of an estimator chosen in the same dict
-        (``{"clf": [SVC(), LogisticRegression()], "clf__C": ...}``: valid when
-        at least one choice has ``C``).
+        or a parameter of every estimator chosen in the same dict
+        (``{"clf": [SVC(), LogisticRegression()], "clf__C": ...}``: valid as
+        both have ``C``; a parameter of one choice only needs a dict of its
+        own, since ``set_params`` would fail whenever another choice is drawn).
     owner : str, default="TPESearchCV"
         Named in error messages.
 

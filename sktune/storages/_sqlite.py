@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Container
+from collections.abc import Callable, Container
 from typing import Any
 
 import numpy as np
@@ -359,9 +359,11 @@ class SQLiteStorage(BaseStorage):
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.url!r})"
 
-    def __del__(self) -> None:
+    def __del__(self, _getpid: Callable[[], int] = os.getpid) -> None:
+        # (os.getpid bound at definition: at interpreter exit the module's
+        # globals, os included, may already be None.)
         conn = getattr(self, "_conn", None)
-        if conn is not None and getattr(self, "_pid", None) == os.getpid():
+        if conn is not None and getattr(self, "_pid", None) == _getpid():
             try:
                 conn.close()
             except Exception:  # interpreter shutdown
@@ -714,6 +716,7 @@ class SQLiteStorage(BaseStorage):
     def _refuse_update(self, trial_id: int) -> None:
         """Raise the right error for a write that matched no updatable trial."""
         self._owned.pop(trial_id, None)
+        self._heartbeat.discard(trial_id)  # finished by another handle
         row = (
             self._connection()
             .execute("SELECT state FROM trials WHERE trial_id = ?", (trial_id,))
@@ -1039,6 +1042,7 @@ class SQLiteStorage(BaseStorage):
             if t.state.is_finished():
                 cache.unfinished.discard(trial_id)
                 self._owned.pop(trial_id, None)
+                self._heartbeat.discard(trial_id)
             else:
                 cache.unfinished.add(trial_id)
             cache.last_id = max(cache.last_id, trial_id)

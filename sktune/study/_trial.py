@@ -204,7 +204,15 @@ class Trial:
                 and isinstance(value, dict)
                 and "__index__" in value
             ):
-                value = distribution.choices[value["__index__"]]
+                index = value["__index__"]
+                n_choices = len(distribution.choices)
+                if not (isinstance(index, int) and 0 <= index < n_choices):
+                    raise ValueError(
+                        f"The enqueued choice index {index!r} of parameter {name!r} "
+                        f"is not one of the {n_choices} choices of "
+                        f"{distribution!r}."
+                    )
+                value = distribution.choices[index]
             if not distribution.contains(value):
                 warnings.warn(
                     f"The fixed value {value!r} of parameter {name!r} is outside "

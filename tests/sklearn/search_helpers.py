@@ -118,7 +118,8 @@ def on_dask_worker(estimator, X_, y_=None):
 class LoggedClassifier(ClassifierMixin, BaseEstimator):
     """Each fit sleeps ``delay`` seconds and writes its start and end time to
     a new file in ``log_dir`` (so that fits in worker processes are seen too);
-    fits with ``x == "fail"`` raise ValueError("boom") at once."""
+    fits with ``x == "fail"`` raise ValueError("boom") at once, and with
+    ``x == "interrupt"`` KeyboardInterrupt."""
 
     def __init__(self, x=0, delay=0.15, log_dir=None):
         self.x = x
@@ -131,6 +132,8 @@ class LoggedClassifier(ClassifierMixin, BaseEstimator):
 
         if self.x == FAILING:
             raise ValueError("boom")
+        if self.x == "interrupt":
+            raise KeyboardInterrupt
         start = time.monotonic()
         time.sleep(self.delay)
         if self.log_dir is not None:

@@ -104,6 +104,71 @@ def test_fit_error_lets_the_other_running_candidate_finish(backend):
         assert "raise ValueError" in str(info.value.__cause__)
 
 
+@pytest.mark.slow
+def test_interrupt_in_a_loky_worker_is_raised_as_such():
+    # A KeyboardInterrupt escaping a loky worker made joblib shut the shared
+    # executor down, and fit often raised the other candidate's RuntimeError.
+    search = TPESearchCV(
+        LoggedClassifier(delay=0.6),
+        {"x": [0, "interrupt"]},
+        n_iter=2,
+        cv=3,
+        n_jobs=2,
+        pre_dispatch=1,
+        error_score="raise",
+    )
+    for _ in range(3):
+        with joblib.parallel_config(backend="loky"):
+            with pytest.raises(KeyboardInterrupt):
+                search.fit(X, y)
+        states = [t.state for t in search.study_.trials]
+        assert TrialState.RUNNING not in states
+
+
+def test_interrupt_waits_for_trials_being_told(monkeypatch):
+    # A trial past its fits when the interrupt came was told COMPLETE after
+    # fit had raised: a resume started at once ran n_iter + 1 candidates.
+    import sktune
+    from sktune.sklearn import _scheduler
+
+    in_finish = threading.Event()
+    finish = _scheduler.Scheduler._finish
+
+    def slow_finish(self, trial, *args, **kwargs):
+        if trial.number == 1:
+            in_finish.set()
+            threading.Event().wait(0.3)  # a slow storage write
+        return finish(self, trial, *args, **kwargs)
+
+    def interrupt(study, frozen):
+        if frozen.number == 0:
+            assert in_finish.wait(10)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_scheduler.Scheduler, "_finish", slow_finish)
+    study = sktune.create_study(direction="maximize")
+    search = TPESearchCV(
+        SleepyClassifier(),
+        {"x": [0, 1, 2, 3]},
+        n_iter=4,
+        cv=2,
+        n_jobs=2,
+        study=study,
+        callbacks=[interrupt],
+    )
+    with joblib.parallel_config(backend="threading"):
+        with pytest.raises(KeyboardInterrupt):
+            search.fit(X, y)
+    # Trial 1 was told before fit raised; nothing changes afterwards.
+    states = {t.number: t.state for t in study.trials}
+    assert states[1] == TrialState.COMPLETE
+    assert TrialState.RUNNING not in states.values()
+    monkeypatch.undo()
+    with joblib.parallel_config(backend="threading"):
+        search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+
+
 @pytest.mark.parametrize(
     "backend",
     ["threading", pytest.param("multiprocessing", marks=pytest.mark.slow)],

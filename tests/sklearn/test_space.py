@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 
 import sktune
 from sktune._frozen import FrozenTrial, TrialState
@@ -210,6 +210,10 @@ class _RvsOnly:
         ({"C": {"a": 1}}, _msg("must map 'C' to a distribution") + ".*Got {'a': 1}"),
         ({"C": len}, _msg("must map 'C' to a distribution") + ".*Got <built-in"),
         ({"C": _RvsOnly()}, _msg("must map 'C' to a frozen scipy.stats") + ".*'rvs'"),
+        (
+            {"C": stats.multivariate_normal([0.0, 0.0])},
+            _msg("must map 'C' to a univariate distribution (a multivariate"),
+        ),
         ({"C": np.ones((2, 2))}, _msg("must map 'C' to a one-dimensional array")),
         (
             {"C": stats.loguniform(1.0, 0.1)},
@@ -253,18 +257,40 @@ def test_unknown_parameter_name():
 
 
 def test_parameters_of_chosen_estimators_are_valid():
-    space = {"clf": [SVC(), LogisticRegression()], "clf__kernel": ["rbf", "linear"]}
-    # 'kernel' is SVC's only: valid because at least one choice has it.
+    space = {"clf": [SVC(), LinearSVC()], "clf__C": stats.loguniform(1e-2, 1e2)}
     assert build_search_space(space, estimator=_pipe()).param_names == [
         "clf",
-        "clf__kernel",
+        "clf__C",
     ]
-    bad = {"clf": [LogisticRegression(), "passthrough"], "clf__kernel": ["rbf"]}
-    with pytest.raises(
-        InvalidParameterError,
-        match=re.escape("(nor of any estimator chosen for 'clf'); 'clf__kernel'"),
+    # A nested parameter that one choice lacks would fail in set_params in the
+    # middle of the search (as in RandomizedSearchCV): refused before any fit.
+    for bad, lacking in (
+        ({"clf": [SVC(), LogisticRegression()], "clf__kernel": ["rbf"]}, "Logistic"),
+        ({"clf": [SVC(), "passthrough"], "clf__kernel": ["rbf"]}, "'passthrough'"),
+        ({"clf": [None, SVC()], "clf__C": [1.0]}, "None"),
     ):
-        build_search_space(bad, estimator=_pipe())
+        with pytest.raises(
+            InvalidParameterError,
+            match=re.escape("fails for the choice " + lacking),
+        ):
+            build_search_space(bad, estimator=_pipe())
+    # One dict per choice is the way to give a parameter of one choice only.
+    split = [{"clf": [SVC()], "clf__kernel": ["rbf"]}, {"clf": [LogisticRegression()]}]
+    assert build_search_space(split, estimator=_pipe()).size == 2
+
+
+def test_parameters_of_replaced_steps_must_hold_for_every_choice():
+    pipe = Pipeline([("clf", LogisticRegression())])
+    ok = {"steps": [[("clf", SVC())], [("clf", SVC(kernel="linear"))]], "clf__C": [1]}
+    assert build_search_space(ok, estimator=pipe).size == 2
+    for steps, lacking in (
+        ([[("clf", SVC())], [("clf", Ridge())]], "[('clf', Ridge())]"),
+        ([[("clf", SVC())], [("other", SVC())]], "[('other', SVC())]"),
+    ):
+        with pytest.raises(
+            InvalidParameterError, match=re.escape("fails for the choice " + lacking)
+        ):
+            build_search_space({"steps": steps, "clf__C": [1]}, estimator=pipe)
 
 
 def test_chosen_estimator_hides_the_base_one():
@@ -730,6 +756,57 @@ def test_check_compatible_detects_changed_cdf_distribution():
         ),
     ):
         changed.check_compatible(study)
+
+
+@pytest.mark.parametrize(
+    ("make", "changed"),
+    [
+        (
+            lambda xk: stats.rv_discrete(values=(xk, [0.5, 0.5])),
+            lambda: stats.rv_discrete(values=([500, 900], [0.5, 0.5])),
+        ),
+        (
+            lambda xk: stats.rv_histogram(np.histogram(xk, bins=2)),
+            lambda: stats.rv_histogram(np.histogram([500, 900], bins=2)),
+        ),
+    ],
+)
+def test_check_compatible_detects_changed_data_distribution(make, changed):
+    # Their names say nothing of their data: the stored levels would silently
+    # decode to the new points.
+    space = build_search_space({"a": make([1, 2])})
+    study = _study_with(space)
+    space.check_compatible(study)
+    build_search_space({"a": make([1, 2])}).check_compatible(study)  # same data
+    with pytest.raises(ValueError, match="the stored CDF levels would mean"):
+        build_search_space({"a": changed()}).check_compatible(study)
+
+
+def test_discrete_cdf_space_reaches_both_tails():
+    # binom(50, 0.5): values 0-4 and 46-50 have the same tiny masses; a
+    # bounded low side must not be clipped away.
+    space = build_search_space({"k": stats.binom(50, 0.5)})
+    assert space.size == 51
+    rng = np.random.default_rng(0)
+    seen: set = set()
+    values = set()
+    for _ in range(51):
+        point = space.draw_unseen(rng, seen)
+        seen.add(space.point_key(point))
+        values.add(space.to_sklearn_params(point)["k"])
+    assert values == set(range(51))
+
+
+def test_continuous_cdf_stops_where_scipy_ppf_fails():
+    dist = stats.norminvgauss(1.25, 0.5)
+    with pytest.raises(ValueError):  # scipy's own failure deep in the tail
+        with np.errstate(all="ignore"):
+            dist.ppf(1 - 1e-9)
+    space = build_search_space({"a": dist})
+    for q in (0.0, 1e-12, 0.5, 1 - 1e-12, 1.0):
+        value = space.to_sklearn_params({"a": q})["a"]
+        assert math.isfinite(value)
+    assert space.to_sklearn_params({"a": 1.0})["a"] > dist.ppf(0.999)
 
 
 def test_space_pickles():

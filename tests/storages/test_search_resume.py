@@ -217,3 +217,76 @@ def test_resumed_seeded_random_sampler_draws_new_candidates(data, url):
     search(Ridge(), other_url, n_iter=4, sampler=RandomSampler(seed=0)).fit(X, y)
     again = search(Ridge(), other_url, n_iter=8, sampler=RandomSampler(seed=0))
     assert [p["alpha"] for p in again.fit(X, y).cv_results_["params"]] == alphas
+
+
+def test_other_objective_is_refused(data, url):
+    # The trial values (and so TPE's model) would mix two metrics.
+    X, y = data
+    two = ["r2", "neg_mean_absolute_error"]
+    search(Ridge(), url, n_iter=3, scoring=two, refit="r2").fit(X, y)
+    with pytest.raises(ValueError, match="'refit' parameter of TPESearchCV gives the"):
+        search(Ridge(), url, n_iter=5, scoring=two, refit=two[1]).fit(X, y)
+    assert len(sktune.load_study(study_name="resume", storage=url).trials) == 3
+    resumed = search(Ridge(), url, n_iter=5, scoring=two, refit="r2").fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 5
+
+
+def test_other_numeric_error_score_is_refused(data, url):
+    # Ridge refuses a negative alpha: those candidates' folds fail.
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = search(Ridge(), url, n_iter=6, error_score=-1000.0).fit(X, y)
+        assert (first.cv_results_["mean_test_score"] == -1000.0).any()
+        with pytest.raises(ValueError, match="'error_score' parameter of TPESearchC"):
+            search(Ridge(), url, n_iter=8).fit(X, y)  # error_score=nan
+        resumed = search(Ridge(), url, n_iter=8, error_score=-1000.0).fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 8
+
+
+def test_resource_settings_are_refused_before_the_study_is_touched(data, tmp_path):
+    from sktune.pruners import MedianPruner
+
+    X, y = data
+    path = tmp_path / "never.db"
+    bad = sktune.TPESearchCV(
+        Ridge(),
+        {"alpha": [0.1, 0.2, 0.3]},
+        n_iter=3,
+        pruner=MedianPruner(),
+        resource="epochs",  # Ridge has no partial_fit
+        storage=f"sqlite:///{path}",
+        study_name="s",
+    )
+    with pytest.raises(ValueError, match="'resource' parameter"):
+        bad.fit(X, y)
+    assert not path.exists()
+
+
+def test_exhaustive_search_stopped_early_leaves_no_waiting_trials(data, url):
+    # Every point used to be enqueued at the start: a search stopped by a
+    # callback left the rest WAITING, and a later fit ran them first.
+    X, y = data
+
+    def stop_after_two(study, trial):
+        if len(study.get_trials(states=(TrialState.COMPLETE,))) >= 2:
+            study.stop()
+
+    space = {"alpha": [0.1, 0.2, 0.3, 0.4, 0.5]}
+    first = search(Ridge(), url, n_iter=5, space=space, callbacks=[stop_after_two])
+    first.fit(X, y)
+    study = sktune.load_study(study_name="resume", storage=url)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    resumed = search(Ridge(), url, n_iter=5, space=space).fit(X, y)
+    alphas = sorted(resumed.cv_results_["param_alpha"])
+    assert alphas == [0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def test_bad_study_or_storage_errors_name_the_parameter(data, url, tmp_path):
+    X, y = data
+    sktune.create_study(study_name="resume", storage=url, direction="minimize")
+    with pytest.raises(ValueError, match="The 'study_name' parameter of TPESearchCV"):
+        search(Ridge(), url, n_iter=2).fit(X, y)
+    empty = sktune.TPESearchCV(Ridge(), {"alpha": [1.0]}, storage="sqlite:///")
+    with pytest.raises(ValueError, match="The 'storage' parameter of TPESearchCV"):
+        empty.fit(X, y)

@@ -544,6 +544,34 @@ def test_heartbeat_thread_beats_and_stops(url):
     assert tid not in storage._heartbeat.trial_ids
 
 
+def test_heartbeat_stops_for_trials_finished_by_another_handle(url):
+    a = SQLiteStorage(url, heartbeat_interval=30.0)
+    b = SQLiteStorage(url, heartbeat_interval=30.0, grace_period=1e-3)
+    sid = a.create_new_study("minimize", "s")
+    told, stale = a.create_new_trial(sid), a.create_new_trial(sid)
+    assert a._heartbeat.trial_ids == {told, stale}
+    b.set_trial_state_values(told, TrialState.COMPLETE, 1.0)
+    with pytest.raises(UpdateFinishedTrialError):
+        a.set_trial_state_values(told, TrialState.COMPLETE, 2.0)
+    assert told not in a._heartbeat.trial_ids
+    threading.Event().wait(0.01)
+    assert stale in b.fail_stale_trials(sid)
+    a.get_all_trials(sid)  # reads the other handle's verdict
+    assert a._heartbeat.trial_ids == frozenset()
+
+
+def test_closing_at_interpreter_exit_needs_no_module_globals(url, monkeypatch):
+    # At exit, module globals (os) may be None before the storage is freed.
+    from sktune.storages import _sqlite
+
+    storage = SQLiteStorage(url)
+    storage.create_new_study("minimize", "s")
+    monkeypatch.setattr(_sqlite, "os", None)
+    storage.__del__()  # closes the connection; no AttributeError
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        storage._conn.execute("SELECT 1")
+
+
 def test_database_file_is_consistent(url):
     study = sktune.create_study(study_name="s", storage=url)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
