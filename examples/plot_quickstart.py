@@ -45,7 +45,7 @@ for name, search in [
 # %%
 # The attributes scikit-learn users rely on are all there
 # --------------------------------------------------------
-# ``cv_results_`` has scikit-learn's keys, in scikit-learn's order, and the
+# ``cv_results_`` has scikit-learn's keys, in GridSearchCV's order, and the
 # search delegates ``predict``, ``score`` and the rest to the refitted best
 # estimator.
 print(list(tpe_search.cv_results_)[:8])

@@ -319,7 +319,7 @@ def _pruned_search(X: Any, y: Any, s: _Settings) -> tuple[_Run, _Run]:
     # The budget is the epochs RandomizedSearchCV trains (every candidate,
     # every fold, max_iter epochs). TPESearchCV trains with partial_fit, one
     # epoch at a time, prunes between steps, and spends what it saves on more
-    # candidates (up to twice as many), stopping at the same budget.
+    # candidates (up to four times as many), stopping at the same budget.
     budget = s.n_iter * folds * epochs
     print(
         f"\n[2/2] SGDClassifier trained with partial_fit, a budget of {budget} "
@@ -331,7 +331,7 @@ def _pruned_search(X: Any, y: Any, s: _Settings) -> tuple[_Run, _Run]:
         lambda: TPESearchCV(
             estimator,
             space,
-            n_iter=2 * s.n_iter,
+            n_iter=4 * s.n_iter,
             pruner=MedianPruner(n_startup_trials=max(2, min(5, s.n_iter // 4))),
             resource="epochs",
             callbacks=[
