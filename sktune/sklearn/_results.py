@@ -7,8 +7,9 @@ alone (a resumed search continues the table of the interrupted one).
 ``cv_results_`` follows scikit-learn's ``BaseSearchCV._format_results``: same
 keys in the same order (the ``param_*`` keys sorted by name, as GridSearchCV
 and RandomizedSearchCV with distributions have them; RandomizedSearchCV on
-lists only has them in reverse order), float64 scores and times, int32 ranks (NaN means rank
-with the worst, ties take the lowest rank), masked ``param_*`` arrays. With
+lists only has them in reverse order), float64 scores and times, int32
+ranks (NaN means rank with the worst, ties take the lowest rank), masked
+``param_*`` arrays. With
 pruning on, a ``state`` and an ``n_resources`` column are appended, folds not
 run are NaN, means and stds are over the folds run, and pruned candidates rank
 after every other one.
