@@ -281,10 +281,9 @@ class TaskTraceback(Exception):
 def _call_capturing(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
-    except (Exception, KeyboardInterrupt) as exc:
-        # Re-raised in the driver (Runner.run_tasks). A KeyboardInterrupt
-        # that escaped a loky worker would make joblib shut the shared
-        # executor down under the other drivers' calls.
+    except Exception as exc:  # re-raised in the driver (Runner.run_tasks)
+        # (Not KeyboardInterrupt: Ctrl-C reaches the workers too, and must
+        # end their calls at once.)
         return _Raised(exc)
 
 

@@ -89,7 +89,12 @@ def check_resume(
             "or give another study_name."
         )
     settings = [
-        (OBJECTIVE_ATTR, "refit", "the metric", repr(objective)),
+        (
+            OBJECTIVE_ATTR,
+            "refit",
+            "the metric",
+            None if objective is None else repr(objective),
+        ),
         (
             ERROR_SCORE_ATTR,
             "error_score",

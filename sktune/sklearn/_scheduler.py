@@ -246,7 +246,8 @@ class Scheduler:
             raise
         # Told FAIL if interrupted by now; otherwise the interrupt waits
         # until this trial is told and its callbacks have run, so that no
-        # trial of this search finishes after fit has raised.
+        # trial of this search finishes (and no callback runs) after fit
+        # has raised.
         with self._lock:
             aborted = self._abort
             if aborted:
@@ -263,8 +264,6 @@ class Scheduler:
                 self._lost(trial)
                 return
             with self._callback_lock:
-                if self._abort:
-                    return
                 if self.progress_bar is not None:
                     self.progress_bar.update(1)
                 for callback in self.callbacks:
@@ -339,6 +338,7 @@ class Scheduler:
 
         pool = ThreadPoolExecutor(self.n_workers, thread_name_prefix="sktune")
         futures: set[Future[None]] = set()
+        done: set[Future[None]] = set()
         try:
             while True:
                 while len(futures) < self.n_workers:
@@ -373,6 +373,12 @@ class Scheduler:
             self._stop_new = True
             wait(futures)
             pool.shutdown()
+            # A KeyboardInterrupt in a loky worker makes joblib shut the
+            # shared executor down, so the other drivers' calls fail with a
+            # RuntimeError that may come first: the interrupt is the cause.
+            for f in (*done, *futures):
+                if isinstance(f.exception(), KeyboardInterrupt):
+                    raise f.exception() from None
             raise
         pool.shutdown()
 

@@ -818,14 +818,13 @@ def _has_callbacks(estimator: Any) -> bool:
 
 
 def _objective(refit: Any, scorers: Any) -> str | None:
-    """The metric the trial values hold: ``refit`` if a metric name, else the
-    first of several metrics (as :func:`trial_value` takes it), else None."""
-    if isinstance(refit, str):
-        return refit
+    """The metric the trial values hold when there are several: ``refit`` if
+    a metric name, else the first (as :func:`trial_value` takes it); None
+    for a single metric (or a callable whose metrics are not known yet)."""
     names = getattr(scorers, "_scorers", None)  # scikit-learn's multimetric
-    if isinstance(names, Mapping) and names:
-        return str(next(iter(names)))
-    return None
+    if not isinstance(names, Mapping) or not names:
+        return None
+    return refit if isinstance(refit, str) else str(next(iter(names)))
 
 
 def _fixed_point_key(space: Any, fixed: Any) -> Any:

@@ -21,8 +21,11 @@ What the study stores for each parameter, under its scikit-learn name:
 * every other frozen ``scipy.stats`` distribution, continuous or discrete:
   ``FloatDistribution(0.0, 1.0)`` holding the CDF level ``q``; the value is
   ``dist.ppf(q)``, with ``q`` clipped to ``[1e-9, 1 - 1e-9]`` on a side where
-  the support is unbounded (less deep in a continuous tail where scipy's ppf
-  fails) and the result clipped to the support. Discrete
+  the support is unbounded, and from below to 1e-9 for every discrete
+  distribution (so values whose cumulative mass from below is under 1e-9 are
+  never proposed; where scipy's ppf fails deep in a tail, the value
+  at the nearest level where it works) and the result clipped to the
+  support. Discrete
   distributions give ints. Use :meth:`SearchSpace.to_sklearn_params` to turn
   stored ``q`` back into values.
 * a list of dicts: the branch index under ``"__space__"`` (a categorical over
@@ -252,17 +255,10 @@ class _CDFParam(_Param):
         )
         lo, hi = (float(b) for b in frozen.support())
         self._lo, self._hi = lo, hi
-        self._q_lo = _Q_EPS if math.isinf(lo) else 0.0
+        # (Discrete: also on a bounded low side, as stored studies have it;
+        # values whose cumulative mass from below is under 1e-9 are left out.)
+        self._q_lo = _Q_EPS if (discrete or math.isinf(lo)) else 0.0
         self._q_hi = 1.0 - _Q_EPS if math.isinf(hi) else 1.0
-        if not discrete:
-            # Some continuous ppfs fail deep in an unbounded tail (scipy's
-            # norminvgauss raises from q = 1 - 1e-5): stop where they work.
-            # (A discrete ppf is a search over the support: probing a heavy
-            # tail such as zipf's could take minutes, so it is not probed.)
-            if math.isinf(lo):
-                self._q_lo = self._working_level(lambda t: t)
-            if math.isinf(hi):
-                self._q_hi = self._working_level(lambda t: 1.0 - t)
         # For a small finite discrete support: a q inside each value's CDF step
         # (only values this decoder reaches; tiny tail masses may vanish).
         self._levels: list[float] | None = None
@@ -277,24 +273,39 @@ class _CDFParam(_Param):
                 self._levels, self._masses = self._discrete_levels(points)
                 self._level_of = {self.key(q): j for j, q in enumerate(self._levels)}
 
-    def _working_level(self, level: Any) -> float:
-        """The most extreme ``level(t)``, for tail masses ``t`` from 1e-9 up
-        to 0.1, at which scipy computes the ppf (0.5 if none)."""
-        for k in range(9, 0, -1):
-            q = level(10.0**-k)
-            try:
-                with np.errstate(all="ignore"):
-                    if not math.isnan(float(self._frozen.ppf(q))):
-                        return q
-            except Exception:  # scipy's root finding may raise
-                continue
-        return 0.5
-
     def _ppf(self, q: Any) -> np.ndarray:
         """The decoder on arrays: clipped ``q`` in, clipped values out."""
         q = np.clip(np.asarray(q, dtype=float), self._q_lo, self._q_hi)
-        x = np.asarray(self._frozen.ppf(q), dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                x = np.asarray(self._frozen.ppf(q), dtype=float)
+        except Exception:  # scipy's root finding may raise deep in a tail
+            x = np.full(q.shape, np.nan)
+        if np.isnan(x).any():
+            x = np.where(np.isnan(x), self._ppf_nearer(q), x)
         return np.clip(x, self._lo, self._hi)
+
+    def _ppf_nearer(self, q: np.ndarray) -> np.ndarray:
+        """Where scipy's ppf fails (some distributions, deep in a tail: it
+        raises for norminvgauss from about 1 - 1e-5), the ppf at the nearest
+        level whose tail mass is 10, 100, ... times larger and where it works;
+        every level where it works keeps its own value."""
+        out = np.empty(q.shape)
+        for i, qi in np.ndenumerate(q):
+            out[i] = np.nan
+            tail = min(qi, 1.0 - qi)
+            while tail < 0.5:
+                level = tail if qi < 0.5 else 1.0 - tail
+                try:
+                    with np.errstate(all="ignore"):
+                        value = float(self._frozen.ppf(level))
+                except Exception:
+                    value = math.nan
+                if not math.isnan(value):
+                    out[i] = value
+                    break
+                tail = min(0.5, tail * 10.0)
+        return out
 
     def _support_points(self, lo: float, hi: float) -> np.ndarray | None:
         """The support of a discrete distribution, if small enough to list.
@@ -497,13 +508,16 @@ def _describe_scipy(value: Any) -> str:
     return f"scipy.stats.{dist.name}({', '.join(args)}){digest}"
 
 
+_DIGEST_SEP = " of data "
+
+
 def _data_digest(dist: Any) -> str:
     data = [getattr(dist, a, None) for a in ("xk", "pk", "_hpdf", "_hbins")]
     if all(d is None for d in data):
         return ""
     from joblib import hash as digest  # a run-time dependency
 
-    return f" of data {digest([type(dist).__name__, *data])}"
+    return f"{_DIGEST_SEP}{digest([type(dist).__name__, *data])}"
 
 
 class _Shown:
@@ -650,14 +664,24 @@ def _check_names(
     """
     if not hasattr(estimator, "get_params"):
         return
-    base = set(estimator.get_params(deep=True))
+    base_values = estimator.get_params(deep=True)
+    base = set(base_values)
     where = f" (in dict {branch})" if branch is not None else ""
     for name in sorted(params):
-        replaced = _replaced_by(name, params)
+        replaced = _replaced_by(name, params, base_values)
         if replaced is None and name in base:
             continue
         if replaced is not None and not replaced[1]:
             continue
+        if replaced is not None and replaced[2] == 0:
+            raise InvalidParameterError(
+                f"The 'param_distributions' parameter of {err.owner} must not "
+                f"name a parameter of a transformer brought by {replaced[0]!r} "
+                f"set in the same dict{where}: ColumnTransformer.set_params gives "
+                f"it to the transformer being replaced, so it would never reach "
+                f"a fit (set it in the transformers of each choice instead). "
+                f"Got {name!r} instead."
+            )
         if replaced is None or len(replaced[1]) == replaced[2]:
             chosen = f" (nor of any choice for {replaced[0]!r})" if replaced else ""
             raise InvalidParameterError(
@@ -691,52 +715,63 @@ def _choices(param: _Param | None) -> list[Any] | None:
     return list(dist.choices) if isinstance(dist, CategoricalDistribution) else None
 
 
-#: Parameters holding a list of ``(name, estimator, ...)`` tuples: a dict that
-#: sets them may also set parameters of the estimators they bring.
+#: Parameters holding a list of ``(name, estimator, ...)`` items: a dict that
+#: sets them may also set parameters of the estimators they bring, since
+#: ``set_params`` sets the list first; except ColumnTransformer's
+#: ``transformers``, whose ``set_params`` gives nested parameters to the
+#: transformers being replaced.
 _STEP_LISTS = ("steps", "transformers", "transformer_list", "estimators")
 
 
-def _step_of(choice: Any, step: str) -> list[Any]:
-    items = choice if isinstance(choice, list | tuple) else ()
+def _step_of(steps: Any, step: str) -> list[Any]:
+    items = steps if isinstance(steps, list | tuple) else ()
     return [
         item[1]
         for item in items
-        if isinstance(item, tuple) and len(item) >= 2 and item[0] == step
+        if isinstance(item, list | tuple) and len(item) >= 2 and item[0] == step
     ]
 
 
 def _replaced_by(
-    name: str, params: dict[str, _Param]
+    name: str, params: dict[str, _Param], base_values: Mapping[str, Any]
 ) -> tuple[str, list[Any], int] | None:
     """What the same dict puts in place of an owner of ``name``.
 
-    ``set_params`` sets an object (``"clf"``) or a list of steps (``"steps"``)
-    before the parameters nested in it, so the deepest such owner set in the
-    dict decides. Returns None if the dict sets no owner of ``name``, else the
-    owner's name, its choices that do not accept ``name``, and how many
-    choices it has.
+    ``set_params`` sets an object (``"clf"``), then a list of steps of it
+    (``"clf__steps"``), then the parameters nested in them, so the deepest
+    such owner set in the dict decides (at one depth, the list of steps).
+    Returns None if the dict sets no owner of ``name``, else the owner's
+    name, its choices that do not accept ``name``, and how many choices it
+    has (0 for ColumnTransformer's ``transformers``, which accepts none).
     """
     parts = name.split("__")
     for i in range(len(parts) - 1, -1, -1):
         owner = "__".join(parts[:i])
-        if i and owner in params:
-            rest = "__".join(parts[i:])
-            choices = _choices(params[owner])
-            if choices is None:  # a number, not an object with parameters
-                return owner, [params[owner].source], 1
-            return owner, [c for c in choices if not _accepts(c, rest)], len(choices)
         step, rest = parts[i], "__".join(parts[i + 1 :])
         for attr in _STEP_LISTS:
             key = f"{owner}__{attr}" if owner else attr
             choices = _choices(params.get(key))
-            if choices is None or not any(_step_of(c, step) for c in choices):
+            # A list of steps decides for a step one of its choices brings or
+            # that it takes away from the estimator's own list.
+            if choices is None or not (
+                any(_step_of(c, step) for c in choices)
+                or _step_of(base_values.get(key), step)
+            ):
                 continue
+            if attr == "transformers":
+                return key, choices, 0
             bad = [
                 c
                 for c in choices
                 if not (found := _step_of(c, step)) or not _accepts(found[0], rest)
             ]
             return key, bad, len(choices)
+        if i and owner in params:
+            rest = "__".join(parts[i:])
+            choices = _choices(params[owner])
+            if choices is None:  # a number, not an object with parameters
+                return owner, [params[owner].source], 1
+            return owner, [c for c in choices if not _accepts(c, rest)], len(choices)
     return None
 
 
@@ -1321,14 +1356,16 @@ class SearchSpace:
         live = self._cdf_descriptions()
         recorded = dict(study.system_attrs.get(CDF_ATTR) or {})
         for key, text in sorted(live.items()):
-            if recorded.get(key, text) != text:
+            old = recorded.get(key, text)
+            # (Recorded before data digests existed: the data is unknown.)
+            if old != text and old != text.split(_DIGEST_SEP)[0]:
                 branch, name = key.split(":", 1)
                 raise ValueError(
                     f"Parameter {name!r} (dict {branch}) is {text}, but the study "
-                    f"recorded {recorded[key]}; the stored CDF levels would mean "
-                    "other values."
+                    f"recorded {old}; the stored CDF levels would mean other "
+                    "values."
                 )
-        if any(key not in recorded for key in live):
+        if any(recorded.get(key) != text for key, text in live.items()):
             study.set_system_attr(CDF_ATTR, {**recorded, **live})
 
 

@@ -125,6 +125,57 @@ def test_interrupt_in_a_loky_worker_is_raised_as_such():
         assert TrialState.RUNNING not in states
 
 
+_CTRL_C_CHILD = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from search_helpers import LoggedClassifier, clf_data
+from sktune import TPESearchCV
+from sktune.distributions import FloatDistribution
+X, y = clf_data()
+search = TPESearchCV(
+    LoggedClassifier(delay=2.0, log_dir=sys.argv[1]),
+    {"x": FloatDistribution(0.0, 6.0)}, n_iter=4, cv=8, n_jobs=2,
+)
+try:
+    search.fit(X, y)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_terminal_ends_a_loky_search(tmp_path):
+    # Ctrl-C reaches every process of the group, the loky workers included:
+    # their calls must end, not go on with the queued folds (the process
+    # then never exited: its driver threads stayed in joblib calls).
+    import signal
+    import subprocess
+    import sys
+
+    helpers = os.path.dirname(os.path.abspath(__file__))
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_CHILD, str(tmp_path), helpers],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        pause = threading.Event()
+        while not os.listdir(tmp_path):  # the first fits have ended
+            assert child.poll() is None
+            pause.wait(0.05)
+        pause.wait(1.0)  # in the middle of the next fits
+        os.killpg(child.pid, signal.SIGINT)
+        out, _ = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert "interrupted" in out
+    assert len(os.listdir(tmp_path)) <= 4  # the 2 workers' first fits and no more
+
+
 def test_interrupt_waits_for_trials_being_told(monkeypatch):
     # A trial past its fits when the interrupt came was told COMPLETE after
     # fit had raised: a resume started at once ran n_iter + 1 candidates.
@@ -140,7 +191,10 @@ def test_interrupt_waits_for_trials_being_told(monkeypatch):
             threading.Event().wait(0.3)  # a slow storage write
         return finish(self, trial, *args, **kwargs)
 
+    seen = []
+
     def interrupt(study, frozen):
+        seen.append(frozen.number)
         if frozen.number == 0:
             assert in_finish.wait(10)
             raise KeyboardInterrupt
@@ -159,9 +213,10 @@ def test_interrupt_waits_for_trials_being_told(monkeypatch):
     with joblib.parallel_config(backend="threading"):
         with pytest.raises(KeyboardInterrupt):
             search.fit(X, y)
-    # Trial 1 was told before fit raised; nothing changes afterwards.
+    # Trial 1 was told, and given to the callbacks, before fit raised.
     states = {t.number: t.state for t in study.trials}
     assert states[1] == TrialState.COMPLETE
+    assert sorted(seen) == [0, 1]
     assert TrialState.RUNNING not in states.values()
     monkeypatch.undo()
     with joblib.parallel_config(backend="threading"):

@@ -291,6 +291,41 @@ def test_parameters_of_replaced_steps_must_hold_for_every_choice():
             InvalidParameterError, match=re.escape("fails for the choice " + lacking)
         ):
             build_search_space({"steps": steps, "clf__C": [1]}, estimator=pipe)
+    # Steps given as lists work in set_params too.
+    as_lists = {"steps": [[["clf", SVC()]]], "clf__C": [1]}
+    assert build_search_space(as_lists, estimator=pipe).size == 1
+    # A step of the estimator's own list that every choice takes away.
+    gone = {"steps": [[("other", SVC())]], "clf__C": [1]}
+    with pytest.raises(InvalidParameterError, match="'clf__C' is not one"):
+        build_search_space(gone, estimator=pipe)
+    # An object chosen for 'clf', then its steps: the steps decide.
+    inner = Pipeline([("s", SVC())])
+    deeper = {
+        "clf": [inner],
+        "clf__steps": [[("s", SVC())], [("t", SVC())]],
+        "clf__s__C": [1],
+    }
+    with pytest.raises(InvalidParameterError, match="fails for the choice"):
+        build_search_space(deeper, estimator=pipe)
+
+
+def test_parameters_of_replaced_column_transformers_are_refused():
+    from sklearn.compose import ColumnTransformer
+
+    # ColumnTransformer.set_params gives them to the replaced transformer.
+    ct = ColumnTransformer([("num", StandardScaler(), [0])])
+    ct.set_params(transformers=[("num", StandardScaler(), [1])], num__with_mean=False)
+    assert ct.transformers[0][1].with_mean  # never reached the new one
+    pipe = Pipeline([("ct", ColumnTransformer([("num", StandardScaler(), [0])]))])
+    space = {
+        "ct__transformers": [[("num", StandardScaler(), [1])]],
+        "ct__num__with_mean": [False],
+    }
+    with pytest.raises(InvalidParameterError, match="would never reach a fit"):
+        build_search_space(space, estimator=pipe)
+    # Without the list in the same dict, the parameter is the estimator's own.
+    own = {"ct__num__with_mean": [False]}
+    assert build_search_space(own, estimator=pipe).size == 1
 
 
 def test_chosen_estimator_hides_the_base_one():
@@ -782,21 +817,6 @@ def test_check_compatible_detects_changed_data_distribution(make, changed):
         build_search_space({"a": changed()}).check_compatible(study)
 
 
-def test_discrete_cdf_space_reaches_both_tails():
-    # binom(50, 0.5): values 0-4 and 46-50 have the same tiny masses; a
-    # bounded low side must not be clipped away.
-    space = build_search_space({"k": stats.binom(50, 0.5)})
-    assert space.size == 51
-    rng = np.random.default_rng(0)
-    seen: set = set()
-    values = set()
-    for _ in range(51):
-        point = space.draw_unseen(rng, seen)
-        seen.add(space.point_key(point))
-        values.add(space.to_sklearn_params(point)["k"])
-    assert values == set(range(51))
-
-
 def test_continuous_cdf_stops_where_scipy_ppf_fails():
     dist = stats.norminvgauss(1.25, 0.5)
     with pytest.raises(ValueError):  # scipy's own failure deep in the tail
@@ -807,6 +827,20 @@ def test_continuous_cdf_stops_where_scipy_ppf_fails():
         value = space.to_sklearn_params({"a": q})["a"]
         assert math.isfinite(value)
     assert space.to_sklearn_params({"a": 1.0})["a"] > dist.ppf(0.999)
+    # Every level where scipy's ppf works keeps its own value.
+    for q in (0.9995, 0.99991, 1e-7):
+        assert space.to_sklearn_params({"a": q})["a"] == dist.ppf(q)
+
+
+def test_data_distribution_recorded_without_digest_still_resumes():
+    # Studies recorded before the data digest existed know only the name.
+    dist = stats.rv_discrete(values=([1, 2], [0.5, 0.5]))
+    space = build_search_space({"a": dist})
+    study = _study_with(space)
+    text = space._cdf_descriptions()["0:a"]
+    study.set_system_attr(CDF_ATTR, {"0:a": text.split(" of data ")[0]})
+    space.check_compatible(study)
+    assert study.system_attrs[CDF_ATTR] == {"0:a": text}  # upgraded
 
 
 def test_space_pickles():

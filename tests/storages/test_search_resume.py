@@ -231,6 +231,14 @@ def test_other_objective_is_refused(data, url):
     assert len(resumed.cv_results_["params"]) == 5
 
 
+def test_refit_with_a_single_metric_does_not_change_the_objective(data, url):
+    X, y = data
+    space = {"alpha": FloatDistribution(0.1, 1.0)}
+    search(Ridge(), url, 2, space, scoring="r2", refit="r2").fit(X, y)
+    resumed = search(Ridge(), url, 3, space, scoring="r2", refit=True).fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 3
+
+
 def test_other_numeric_error_score_is_refused(data, url):
     # Ridge refuses a negative alpha: those candidates' folds fail.
     X, y = data
