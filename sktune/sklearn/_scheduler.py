@@ -323,6 +323,22 @@ class Scheduler:
         finally:
             self.study._stop_flag = False
 
+    def _interrupt(self, pool: ThreadPoolExecutor) -> None:
+        """On KeyboardInterrupt: fail the running trials now, without waiting
+        for their fits in flight, and wait for the trials past their fits
+        (being told, their callbacks running), so that the study no longer
+        changes once this returns."""
+        # No ask is in progress once the ask lock is ours; later ones stop.
+        with self._ask_lock, self._lock:
+            self._abort = True
+            running = [t for n, t in self._running.items() if n not in self._finishing]
+        for trial in running:
+            self._fail(trial)
+        with self._told:
+            while self._finishing:
+                self._told.wait()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def _run_threads(self, kind: str) -> None:
         enter = _thread_context()
         n_jobs = self.context.n_jobs or 1
@@ -352,32 +368,22 @@ class Scheduler:
                 for f in done:
                     f.result()
         except KeyboardInterrupt:
-            # Do not wait for fits in flight: fail the running trials now.
-            # No ask is in progress once the ask lock is ours; later ones stop.
-            with self._ask_lock, self._lock:
-                self._abort = True
-                running = [
-                    t for n, t in self._running.items() if n not in self._finishing
-                ]
-            for trial in running:
-                self._fail(trial)
-            # Trials past their fits are being told: wait for them (and for
-            # their callbacks), so that the study no longer changes.
-            with self._told:
-                while self._finishing:
-                    self._told.wait()
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._interrupt(pool)
             raise
         except BaseException:
             # Start nothing new; let the running trials finish and be told.
             self._stop_new = True
-            wait(futures)
+            try:
+                wait(futures)
+            except KeyboardInterrupt:  # Ctrl-C while waiting
+                self._interrupt(pool)
+                raise
             pool.shutdown()
             # A KeyboardInterrupt in a loky worker makes joblib shut the
             # shared executor down, so the other drivers' calls fail with a
             # RuntimeError that may come first: the interrupt is the cause.
             for f in (*done, *futures):
-                if isinstance(f.exception(), KeyboardInterrupt):
+                if not f.cancelled() and isinstance(f.exception(), KeyboardInterrupt):
                     raise f.exception() from None
             raise
         pool.shutdown()

@@ -515,7 +515,7 @@ class TPESearchCV(_compat.BaseSearchCV):
             scoring=self.scoring,
             return_train_score=self.return_train_score,
             owner=_OWNER,
-            objective=_objective(self.refit, scorers),
+            objective=_objective(self.refit, self.scoring, scorers),
             error_score=self.error_score,
         )
         self._check_data(study, X, y, resumed=bool(before))
@@ -817,14 +817,18 @@ def _has_callbacks(estimator: Any) -> bool:
     return any(getattr(v, "_skl_callbacks", None) for v in params.values())
 
 
-def _objective(refit: Any, scorers: Any) -> str | None:
+def _objective(refit: Any, scoring: Any, scorers: Any) -> str | None:
     """The metric the trial values hold when there are several: ``refit`` if
     a metric name, else the first (as :func:`trial_value` takes it); None
-    for a single metric (or a callable whose metrics are not known yet)."""
+    for a single metric. A callable ``scoring`` may return several metrics:
+    a ``refit`` name then names the one the values hold."""
     names = getattr(scorers, "_scorers", None)  # scikit-learn's multimetric
-    if not isinstance(names, Mapping) or not names:
-        return None
-    return refit if isinstance(refit, str) else str(next(iter(names)))
+    if isinstance(names, Mapping) and names:
+        return refit if isinstance(refit, str) else str(next(iter(names)))
+    single = scoring is None or isinstance(scoring, str) or hasattr(scoring, "_sign")
+    if callable(scoring) and not single and isinstance(refit, str):
+        return refit
+    return None
 
 
 def _fixed_point_key(space: Any, fixed: Any) -> Any:

@@ -287,25 +287,48 @@ class _CDFParam(_Param):
 
     def _ppf_nearer(self, q: np.ndarray) -> np.ndarray:
         """Where scipy's ppf fails (some distributions, deep in a tail: it
-        raises for norminvgauss from about 1 - 1e-5), the ppf at the nearest
-        level whose tail mass is 10, 100, ... times larger and where it works;
+        raises for norminvgauss from about 1 - 1e-4), the value at the edge
+        of the tail where it works, so that values still grow with ``q``;
         every level where it works keeps its own value."""
+        edges = self.__dict__.setdefault("_edges", {})
         out = np.empty(q.shape)
         for i, qi in np.ndenumerate(q):
-            out[i] = np.nan
-            tail = min(qi, 1.0 - qi)
-            while tail < 0.5:
-                level = tail if qi < 0.5 else 1.0 - tail
-                try:
-                    with np.errstate(all="ignore"):
-                        value = float(self._frozen.ppf(level))
-                except Exception:
-                    value = math.nan
-                if not math.isnan(value):
-                    out[i] = value
-                    break
-                tail = min(0.5, tail * 10.0)
+            upper = bool(qi > 0.5)
+            if upper not in edges:
+                edges[upper] = self._ppf_or_nan(self._edge_level(upper))
+            out[i] = edges[upper]
         return out
+
+    def _ppf_or_nan(self, level: float) -> float:
+        try:
+            with np.errstate(all="ignore"):
+                return float(self._frozen.ppf(level))
+        except Exception:  # scipy's root finding may raise deep in a tail
+            return math.nan
+
+    def _edge_level(self, upper: bool) -> float:
+        """The most extreme level of one tail where scipy's ppf works: the
+        first working decade of tail mass (1e-9, 1e-8, ...), then a bisection
+        of the log tail mass between it and the failing decade before it."""
+
+        def level(log_tail: float) -> float:
+            return 1.0 - 10.0**log_tail if upper else 10.0**log_tail
+
+        def works(log_tail: float) -> bool:
+            return not math.isnan(self._ppf_or_nan(level(log_tail)))
+
+        for k in range(9, 0, -1):
+            if works(-k):
+                break
+        else:
+            return 0.5
+        if k == 9:
+            return level(-9)
+        bad, good = -k - 1.0, -float(k)
+        for _ in range(20):
+            mid = (bad + good) / 2.0
+            bad, good = (bad, mid) if works(mid) else (mid, good)
+        return level(good)
 
     def _support_points(self, lo: float, hi: float) -> np.ndarray | None:
         """The support of a discrete distribution, if small enough to list.
@@ -676,11 +699,11 @@ def _check_names(
         if replaced is not None and replaced[2] == 0:
             raise InvalidParameterError(
                 f"The 'param_distributions' parameter of {err.owner} must not "
-                f"name a parameter of a transformer brought by {replaced[0]!r} "
-                f"set in the same dict{where}: ColumnTransformer.set_params gives "
-                f"it to the transformer being replaced, so it would never reach "
-                f"a fit (set it in the transformers of each choice instead). "
-                f"Got {name!r} instead."
+                f"name a transformer of {replaced[0]!r} set in the same "
+                f"dict{where}, nor its parameters: ColumnTransformer.set_params "
+                f"gives them to the transformer being replaced, so they would "
+                f"never reach a fit (set them in the transformers of each choice "
+                f"instead). Got {name!r} instead."
             )
         if replaced is None or len(replaced[1]) == replaced[2]:
             chosen = f" (nor of any choice for {replaced[0]!r})" if replaced else ""
@@ -723,6 +746,11 @@ def _choices(param: _Param | None) -> list[Any] | None:
 _STEP_LISTS = ("steps", "transformers", "transformer_list", "estimators")
 
 
+def _own(obj: Any, attr: str) -> Any:
+    """``obj``'s own parameter ``attr`` (its list of steps), if any."""
+    return obj.get_params(deep=False).get(attr) if hasattr(obj, "get_params") else None
+
+
 def _step_of(steps: Any, step: str) -> list[Any]:
     items = steps if isinstance(steps, list | tuple) else ()
     return [
@@ -756,6 +784,10 @@ def _replaced_by(
             if choices is None or not (
                 any(_step_of(c, step) for c in choices)
                 or _step_of(base_values.get(key), step)
+                or any(
+                    _step_of(_own(c, attr), step)
+                    for c in _choices(params.get(owner)) or ()
+                )
             ):
                 continue
             if attr == "transformers":

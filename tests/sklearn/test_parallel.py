@@ -176,6 +176,52 @@ def test_ctrl_c_in_a_terminal_ends_a_loky_search(tmp_path):
     assert len(os.listdir(tmp_path)) <= 4  # the 2 workers' first fits and no more
 
 
+class _InterruptingClassifier(SleepyClassifier):
+    """x == 0 fails at once; x == 1 sends the process SIGINT once (as Ctrl-C
+    would) while the search waits for it after that failure."""
+
+    interrupted = False
+
+    def fit(self, X, y=None, sample_weight=None):
+        import signal
+
+        if self.x == 0:
+            raise ValueError("boom")
+        threading.Event().wait(0.3)  # the search is waiting for this fit
+        if not _InterruptingClassifier.interrupted:
+            _InterruptingClassifier.interrupted = True
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Event().wait(0.5)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_ctrl_c_while_waiting_after_an_error_fails_the_running_trials():
+    import sktune
+
+    seen = []
+    study = sktune.create_study(direction="maximize")
+    search = TPESearchCV(
+        _InterruptingClassifier(delay=0.0),
+        {"x": [0, 1]},
+        n_iter=2,
+        cv=2,
+        n_jobs=2,
+        error_score="raise",
+        study=study,
+        callbacks=[lambda s, t: seen.append(t.number)],
+    )
+    with joblib.parallel_config(backend="threading"):
+        with pytest.raises(KeyboardInterrupt):
+            search.fit(X, y)
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
+    for thread in threading.enumerate():
+        if thread.name.startswith("sktune"):
+            thread.join()
+    # Nothing changed once fit had raised.
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
+    assert seen == []
+
+
 def test_interrupt_waits_for_trials_being_told(monkeypatch):
     # A trial past its fits when the interrupt came was told COMPLETE after
     # fit had raised: a resume started at once ran n_iter + 1 candidates.

@@ -307,6 +307,15 @@ def test_parameters_of_replaced_steps_must_hold_for_every_choice():
     }
     with pytest.raises(InvalidParameterError, match="fails for the choice"):
         build_search_space(deeper, estimator=pipe)
+    # The list at that depth takes away a step the chosen object brings.
+    outer = Pipeline([("pre", Pipeline([("s", StandardScaler())])), ("clf", SVC())])
+    dropped = {
+        "pre": [Pipeline([("t", StandardScaler()), ("s", StandardScaler())])],
+        "pre__steps": [[("s", StandardScaler())]],
+        "pre__t__with_mean": [True],
+    }
+    with pytest.raises(InvalidParameterError, match="'pre__t__with_mean' is not"):
+        build_search_space(dropped, estimator=outer)
 
 
 def test_parameters_of_replaced_column_transformers_are_refused():
@@ -827,9 +836,13 @@ def test_continuous_cdf_stops_where_scipy_ppf_fails():
         value = space.to_sklearn_params({"a": q})["a"]
         assert math.isfinite(value)
     assert space.to_sklearn_params({"a": 1.0})["a"] > dist.ppf(0.999)
-    # Every level where scipy's ppf works keeps its own value.
-    for q in (0.9995, 0.99991, 1e-7):
+    # Every level where scipy's ppf works keeps its own value, and values
+    # never decrease with the level, failing ones included.
+    for q in (0.9995, 1e-7):
         assert space.to_sklearn_params({"a": q})["a"] == dist.ppf(q)
+    levels = 1.0 - 10.0 ** -np.linspace(3.0, 9.0, 25)
+    values = [space.to_sklearn_params({"a": q})["a"] for q in levels]
+    assert values == sorted(values)
 
 
 def test_data_distribution_recorded_without_digest_still_resumes():

@@ -298,3 +298,17 @@ def test_bad_study_or_storage_errors_name_the_parameter(data, url, tmp_path):
     empty = sktune.TPESearchCV(Ridge(), {"alpha": [1.0]}, storage="sqlite:///")
     with pytest.raises(ValueError, match="The 'storage' parameter of TPESearchCV"):
         empty.fit(X, y)
+
+
+def test_other_refit_with_callable_multimetric_scoring_is_refused(data, url):
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    def two(estimator, X_, y_):
+        pred = estimator.predict(X_)
+        return {"r2": r2_score(y_, pred), "mae": -mean_absolute_error(y_, pred)}
+
+    X, y = data
+    space = {"alpha": FloatDistribution(0.1, 1.0)}
+    search(Ridge(), url, 2, space, scoring=two, refit="r2").fit(X, y)
+    with pytest.raises(ValueError, match="'refit' parameter of TPESearchCV gives the"):
+        search(Ridge(), url, 3, space, scoring=two, refit="mae").fit(X, y)
