@@ -280,7 +280,8 @@ class _CDFParam(_Param):
             with np.errstate(all="ignore"):
                 x = np.asarray(self._frozen.ppf(q), dtype=float)
         except Exception:  # scipy's root finding may raise deep in a tail
-            x = np.full(q.shape, np.nan)
+            # (One failing level must not take the others with it.)
+            x = np.vectorize(self._ppf_or_nan, otypes=[float])(q)
         if np.isnan(x).any():
             x = np.where(np.isnan(x), self._ppf_nearer(q), x)
         return np.clip(x, self._lo, self._hi)

@@ -843,6 +843,10 @@ def test_continuous_cdf_stops_where_scipy_ppf_fails():
     levels = 1.0 - 10.0 ** -np.linspace(3.0, 9.0, 25)
     values = [space.to_sklearn_params({"a": q})["a"] for q in levels]
     assert values == sorted(values)
+    # Decoded together, a failing level does not take the others with it.
+    together = space._params[0]["a"]._ppf(np.array([0.5, 0.9995, 1 - 1e-8]))
+    assert together[:2].tolist() == [dist.ppf(0.5), dist.ppf(0.9995)]
+    assert together[2] == values[-1]
 
 
 def test_data_distribution_recorded_without_digest_still_resumes():
