@@ -102,8 +102,17 @@ def check_resume(
             _error_text(error_score),
         ),
     ]
+    # The metric matters only if the stored candidates have several.
+    several = any(
+        isinstance(o.get("test_scores"), Mapping)
+        for record in records
+        for o in record.outs
+        if o is not None
+    )
     for attr, param, what, value in settings:
         old = study.system_attrs.get(attr)
+        if attr == OBJECTIVE_ATTR and not several:
+            continue
         if records and old is not None and value is not None and old != value:
             raise ValueError(
                 f"The '{param}' parameter of {owner} gives {what} {value}, but the "

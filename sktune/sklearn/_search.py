@@ -821,13 +821,14 @@ def _objective(refit: Any, scoring: Any, scorers: Any) -> str | None:
     """The metric the trial values hold when there are several: ``refit`` if
     a metric name, else the first (as :func:`trial_value` takes it); None
     for a single metric. A callable ``scoring`` may return several metrics:
-    a ``refit`` name then names the one the values hold."""
+    a ``refit`` name then names the one the values hold, else the first."""
     names = getattr(scorers, "_scorers", None)  # scikit-learn's multimetric
     if isinstance(names, Mapping) and names:
         return refit if isinstance(refit, str) else str(next(iter(names)))
     single = scoring is None or isinstance(scoring, str) or hasattr(scoring, "_sign")
-    if callable(scoring) and not single and isinstance(refit, str):
-        return refit
+    if callable(scoring) and not single:
+        # (Only checked against stored candidates whose scores are a dict.)
+        return refit if isinstance(refit, str) else "the first one returned"
     return None
 
 

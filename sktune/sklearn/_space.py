@@ -747,9 +747,23 @@ def _choices(param: _Param | None) -> list[Any] | None:
 _STEP_LISTS = ("steps", "transformers", "transformer_list", "estimators")
 
 
-def _own(obj: Any, attr: str) -> Any:
-    """``obj``'s own parameter ``attr`` (its list of steps), if any."""
-    return obj.get_params(deep=False).get(attr) if hasattr(obj, "get_params") else None
+def _lists_before(
+    key: str, params: dict[str, _Param], base_values: Mapping[str, Any]
+) -> list[Any]:
+    """The lists of steps ``key`` may hold before the dict sets it: those of
+    the objects chosen for its deepest owner set in the same dict, else the
+    estimator's own."""
+    parts = key.split("__")
+    for j in range(len(parts) - 1, 0, -1):
+        owner = "__".join(parts[:j])
+        if owner in params:
+            rest = "__".join(parts[j:])
+            return [
+                c.get_params(deep=True).get(rest)
+                for c in _choices(params[owner]) or ()
+                if hasattr(c, "get_params")
+            ]
+    return [base_values.get(key)]
 
 
 def _step_of(steps: Any, step: str) -> list[Any]:
@@ -784,10 +798,9 @@ def _replaced_by(
             # that it takes away from the estimator's own list.
             if choices is None or not (
                 any(_step_of(c, step) for c in choices)
-                or _step_of(base_values.get(key), step)
                 or any(
-                    _step_of(_own(c, attr), step)
-                    for c in _choices(params.get(owner)) or ()
+                    _step_of(before, step)
+                    for before in _lists_before(key, params, base_values)
                 )
             ):
                 continue

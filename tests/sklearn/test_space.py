@@ -316,6 +316,15 @@ def test_parameters_of_replaced_steps_must_hold_for_every_choice():
     }
     with pytest.raises(InvalidParameterError, match="'pre__t__with_mean' is not"):
         build_search_space(dropped, estimator=outer)
+    # ... or the object chosen one level up.
+    top = Pipeline([("a", outer)])
+    up = {
+        "a": [Pipeline([("pre", dropped["pre"][0]), ("clf", SVC())])],
+        "a__pre__steps": [[("s", StandardScaler())]],
+        "a__pre__t__with_mean": [True],
+    }
+    with pytest.raises(InvalidParameterError, match="'a__pre__t__with_mean' is not"):
+        build_search_space(up, estimator=top)
 
 
 def test_parameters_of_replaced_column_transformers_are_refused():

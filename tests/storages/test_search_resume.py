@@ -309,6 +309,20 @@ def test_other_refit_with_callable_multimetric_scoring_is_refused(data, url):
 
     X, y = data
     space = {"alpha": FloatDistribution(0.1, 1.0)}
-    search(Ridge(), url, 2, space, scoring=two, refit="r2").fit(X, y)
-    with pytest.raises(ValueError, match="'refit' parameter of TPESearchCV gives the"):
-        search(Ridge(), url, 3, space, scoring=two, refit="mae").fit(X, y)
+    search(Ridge(), url, 2, space, scoring=two, refit="mae").fit(X, y)
+    for refit in ("r2", False):  # False: the values would be the first, r2
+        with pytest.raises(ValueError, match="'refit' parameter of TPESearchCV"):
+            search(Ridge(), url, 3, space, scoring=two, refit=refit).fit(X, y)
+
+
+def test_refit_name_with_a_single_callable_metric_resumes(data, url):
+    from sklearn.metrics import r2_score
+
+    def one(estimator, X_, y_):
+        return r2_score(y_, estimator.predict(X_))
+
+    X, y = data
+    space = {"alpha": FloatDistribution(0.1, 1.0)}
+    search(Ridge(), url, 2, space, scoring=one, refit="a").fit(X, y)
+    resumed = search(Ridge(), url, 3, space, scoring=one, refit="b").fit(X, y)
+    assert len(resumed.cv_results_["params"]) == 3
