@@ -21,12 +21,11 @@ What the study stores for each parameter, under its scikit-learn name:
 * every other frozen ``scipy.stats`` distribution, continuous or discrete:
   ``FloatDistribution(0.0, 1.0)`` holding the CDF level ``q``; the value is
   ``dist.ppf(q)``, with ``q`` clipped to ``[1e-9, 1 - 1e-9]`` on a side where
-  the support is unbounded, and from below to 1e-9 for every discrete
-  distribution (so values whose cumulative mass from below is under 1e-9 are
-  never proposed; where scipy's ppf fails deep in a tail, the value
-  at the nearest level where it works) and the result clipped to the
-  support. Discrete
-  distributions give ints. Use :meth:`SearchSpace.to_sklearn_params` to turn
+  the support is unbounded (and from below to 1e-9 for every discrete
+  distribution, so values whose cumulative mass from below is under 1e-9 are
+  never proposed) and the result clipped to the support; where scipy's ppf
+  fails deep in a tail, the value at the edge of that tail where it works.
+  Discrete distributions give ints. Use :meth:`SearchSpace.to_sklearn_params` to turn
   stored ``q`` back into values.
 * a list of dicts: the branch index under ``"__space__"`` (a categorical over
   ``range(k)``, only when ``k > 1``), then the branch's parameters.
@@ -140,10 +139,6 @@ class _Param:
         """Hashable identity of the scikit-learn value behind ``value``."""
         raise NotImplementedError
 
-    def estimator_choices(self) -> list[Any]:
-        """Choices that are estimators (objects with ``get_params``)."""
-        return []
-
 
 class _NativeParam(_Param):
     """A parameter the study holds as its own value (no re-encoding)."""
@@ -233,12 +228,6 @@ class _NativeParam(_Param):
         ):
             return index
         return i
-
-    def estimator_choices(self) -> list[Any]:
-        d = self.distribution
-        if not isinstance(d, CategoricalDistribution):
-            return []
-        return [c for c in d.choices if hasattr(c, "get_params")]
 
 
 class _CDFParam(_Param):
@@ -796,20 +785,20 @@ def _replaced_by(
             choices = _choices(params.get(key))
             # A list of steps decides for a step one of its choices brings or
             # that it takes away from the estimator's own list.
-            if choices is None or not (
-                any(_step_of(c, step) for c in choices)
-                or any(
-                    _step_of(before, step)
-                    for before in _lists_before(key, params, base_values)
-                )
+            if choices is None:
+                continue
+            brought = [_step_of(c, step) for c in choices]
+            if not any(brought) and not any(
+                _step_of(before, step)
+                for before in _lists_before(key, params, base_values)
             ):
                 continue
             if attr == "transformers":
                 return key, choices, 0
             bad = [
                 c
-                for c in choices
-                if not (found := _step_of(c, step)) or not _accepts(found[0], rest)
+                for c, found in zip(choices, brought, strict=True)
+                if not found or not _accepts(found[0], rest)
             ]
             return key, bad, len(choices)
         if i and owner in params:
