@@ -9,7 +9,8 @@ so that a change in scikit-learn is fixed in one module, and the tests marked
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+import queue
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -194,3 +195,37 @@ def joblib_config_set(config: dict[str, Any]) -> Iterator[None]:
             del local.config
         else:
             local.config = old
+
+
+def abort_calls(calls: Sequence[Any]) -> None:
+    """Abort running ``joblib.Parallel`` calls from another thread, as joblib
+    does itself when a task fails: stop their dispatching, then let the
+    backend cancel or kill the tasks in flight (loky kills its workers, dask
+    cancels its futures, a thread pool drops its queued tasks).
+
+    Every call stops dispatching before any is aborted: calls sharing loky's
+    executor would otherwise submit to it while it is being killed.
+    """
+    calls = [c for c in calls if hasattr(c, "_abort")]  # (private; joblib >= 1.3)
+    for parallel in calls:
+        parallel._aborting = True
+    for parallel in calls:
+        # loky's executor manager fails with a KeyError when it is killed
+        # while submitted work waits for a worker (its queue of work ids
+        # outlives the killed work items): empty that queue first. The work
+        # items themselves are then failed by the kill.
+        executor = getattr(getattr(parallel, "_backend", None), "_workers", None)
+        work_ids = getattr(executor, "_work_ids", None)
+        if isinstance(work_ids, queue.Queue):
+            try:
+                while True:
+                    work_ids.get_nowait()
+            except queue.Empty:
+                pass
+    for parallel in calls:
+        try:
+            parallel._abort()
+        except Exception:  # best effort
+            # (The call's own thread may abort it at the same time, on the
+            # error of a killed worker: joblib's abort is not thread-safe.)
+            pass

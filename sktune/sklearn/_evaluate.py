@@ -23,6 +23,7 @@ Resource kinds plug in as :class:`ResourcePlan` subclasses (see
 from __future__ import annotations
 
 import math
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -287,12 +288,18 @@ def _call_capturing(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return _Raised(exc)
 
 
+class Aborted(BaseException):
+    """A joblib call of the search was aborted by :meth:`Runner.abort` (the
+    search is being interrupted); its trial is failed."""
+
+
 class Runner:
     """Runs work units: plain calls (``n_jobs=1``) or through joblib.
 
     ``n_jobs`` is the number of jobs of each joblib call (by default the
     search's); an exception of a task is raised once the call's other tasks
-    have finished, without aborting the pool.
+    have finished, without aborting the pool. :meth:`abort`, from another
+    thread, ends the calls in progress and every later one.
     """
 
     def __init__(
@@ -301,6 +308,17 @@ class Runner:
         self.context = context
         self.parallel = parallel
         self.n_jobs = context.n_jobs if n_jobs is None else n_jobs
+        self._lock = threading.Lock()
+        self._calls: set[Any] = set()  # joblib calls in progress
+        self._aborted = False
+
+    def abort(self) -> None:
+        """Abort the joblib calls in progress (their tasks are cancelled or
+        killed, as joblib does when a task fails) and refuse new ones."""
+        with self._lock:
+            self._aborted = True
+            calls = list(self._calls)
+        _compat.abort_calls(calls)
 
     def run(
         self,
@@ -317,8 +335,37 @@ class Runner:
         """Run ``(function, args, kwargs)`` tasks; results in the same order."""
         if not self.parallel or len(tasks) == 0:
             return [f(*a, **k) for f, a, k in tasks]
-        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.context.pre_dispatch)
-        outs = list(parallel(delayed(_call_capturing)(f, *a, **k) for f, a, k in tasks))
+        calls = (delayed(_call_capturing)(f, *a, **k) for f, a, k in tasks)
+        kwargs = {"n_jobs": self.n_jobs, "pre_dispatch": self.context.pre_dispatch}
+        try:
+            parallel = Parallel(return_as="generator", **kwargs)
+        except ValueError:  # a backend without it (multiprocessing): not abortable
+            return self._outputs(Parallel(**kwargs)(calls))
+        # As a generator, the call has begun (its run state is set) when it
+        # returns, so abort() can end it from then on.
+        outputs = parallel(calls)
+        with self._lock:
+            aborted = self._aborted
+            self._calls.add(parallel)
+        try:
+            if aborted:
+                _compat.abort_calls([parallel])
+            outs = list(outputs)
+        except Exception:
+            # (An aborted loky call may fail with a killed worker's error.)
+            if self._aborted:
+                raise Aborted() from None
+            raise
+        finally:
+            with self._lock:
+                self._calls.discard(parallel)
+        if self._aborted:  # an aborted call may return part of its outputs
+            raise Aborted()
+        return self._outputs(outs)
+
+    @staticmethod
+    def _outputs(outs: list[Any]) -> list[Any]:
+        """``outs``, after raising the first exception a task captured."""
         for out in outs:
             if isinstance(out, _Raised):
                 if out.exc.__traceback__ is None:  # (raised in another process)

@@ -138,6 +138,8 @@ class Scheduler:
         self._ask_lock = threading.Lock()
         self._callback_lock = threading.Lock()
         self._running: dict[int, Any] = {}
+        #: The drivers' runner (several drivers only), aborted on Ctrl-C.
+        self._runner: Runner | None = None
         # Candidate index of each trial of this run, given in ask order (the
         # order of cv_results_' rows), for scikit-learn's callback task ids.
         self._index_of: dict[int, int] = {}
@@ -334,6 +336,11 @@ class Scheduler:
             running = [t for n, t in self._running.items() if n not in self._finishing]
         for trial in running:
             self._fail(trial)
+        # End the fits in flight (loky kills its workers), as joblib does when
+        # Ctrl-C reaches the thread of a Parallel call: here it reaches the
+        # main thread while the drivers are in their calls.
+        if self._runner is not None:
+            self._runner.abort()
         with self._told:
             while self._finishing:
                 self._told.wait()
@@ -346,7 +353,7 @@ class Scheduler:
             # Each call opens its own n_jobs threads: share n_jobs between the
             # drivers, or they would run n_jobs * n_workers fits at once.
             n_jobs = max(1, n_jobs // self.n_workers)
-        runner = Runner(self.context, parallel=True, n_jobs=n_jobs)
+        runner = self._runner = Runner(self.context, parallel=True, n_jobs=n_jobs)
 
         def drive(candidate: int) -> None:
             with enter():

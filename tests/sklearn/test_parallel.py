@@ -126,8 +126,11 @@ def test_interrupt_in_a_loky_worker_is_raised_as_such():
 
 
 _CTRL_C_CHILD = """
+import signal
 import sys
 import numpy as np
+# (A process started in the background by a shell inherits SIGINT ignored.)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, sys.argv[2])
 from search_helpers import LoggedClassifier, clf_data
 from sktune import TPESearchCV
@@ -145,10 +148,16 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.slow
-def test_ctrl_c_in_a_terminal_ends_a_loky_search(tmp_path):
-    # Ctrl-C reaches every process of the group, the loky workers included:
-    # their calls must end, not go on with the queued folds (the process
-    # then never exited: its driver threads stayed in joblib calls).
+@pytest.mark.parametrize("target", ["group", "process"])
+def test_ctrl_c_ends_a_loky_search_and_its_fits(tmp_path, target):
+    # "group": Ctrl-C in a terminal reaches every process of the group, the
+    # loky workers included: their calls must end, not go on with the queued
+    # folds (the process then never exited: its driver threads stayed in
+    # joblib calls). "process": SIGINT to the main process only (Jupyter's
+    # interrupt, ``kill -INT``) reaches neither the workers nor the drivers'
+    # joblib calls: the search must abort those calls, as joblib does when
+    # Ctrl-C reaches the thread of its call (the fits in flight and the
+    # queued ones then went on, and the process exited only after them).
     import signal
     import subprocess
     import sys
@@ -166,7 +175,10 @@ def test_ctrl_c_in_a_terminal_ends_a_loky_search(tmp_path):
             assert child.poll() is None
             pause.wait(0.05)
         pause.wait(1.0)  # in the middle of the next fits
-        os.killpg(child.pid, signal.SIGINT)
+        if target == "group":
+            os.killpg(child.pid, signal.SIGINT)
+        else:
+            os.kill(child.pid, signal.SIGINT)
         out, _ = child.communicate(timeout=120)
     finally:
         if child.poll() is None:
