@@ -404,6 +404,7 @@ class SQLiteStorage(BaseStorage):
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            self._check_foreign(conn)  # before anything is written
             if not self.create:
                 self._init_schema(conn)  # refuses a file without sktune's tables
             # WAL: readers and one writer at a time never block each other.
@@ -420,6 +421,34 @@ class SQLiteStorage(BaseStorage):
             conn.close()
             raise
         return conn
+
+    def _check_foreign(self, conn: sqlite3.Connection) -> None:
+        """Refuse a database that holds tables but not sktune's (an Optuna
+        storage, another application's file): sktune would add its tables to
+        it and could not read what it holds."""
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+        }
+        if not tables or "sktune_meta" in tables:
+            return
+        if {"studies", "trials"} <= tables and (
+            "alembic_version" in tables or "version_info" in tables
+        ):
+            what = (
+                "an Optuna storage, not an sktune one: sktune's SQLite schema "
+                "is its own and cannot read Optuna's files"
+            )
+        else:
+            shown = ", ".join(sorted(tables)[:5])
+            what = f"not an sktune SQLite database: it holds other tables ({shown})"
+        raise StorageInternalError(
+            f"{self.path!r} is {what}. Give sktune a new file (it creates its "
+            "tables) or one that sktune created."
+        )
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         row = None

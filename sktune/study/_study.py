@@ -570,7 +570,7 @@ def create_study(
     sampler: BaseSampler | None = None,
     pruner: BasePruner | None = None,
     study_name: str | None = None,
-    direction: str | StudyDirection = "minimize",
+    direction: str | StudyDirection | None = None,
     load_if_exists: bool = False,
     directions: Sequence[str | StudyDirection] | None = None,
 ) -> Study:
@@ -586,7 +586,11 @@ def create_study(
         Defaults to :class:`~sktune.pruners.MedianPruner`.
     study_name : str or None
         A unique name; generated when None.
-    direction : {"minimize", "maximize"}, default="minimize"
+    direction : {"minimize", "maximize"} or None, default=None
+        The direction of a new study; None means "minimize". A study loaded
+        with ``load_if_exists`` keeps its own direction: None accepts it, and
+        another direction given explicitly raises ValueError (Optuna loads
+        the study silently).
     load_if_exists : bool, default=False
         Load the study of that name if it exists instead of raising
         :class:`~sktune.exceptions.DuplicatedStudyError`.
@@ -610,7 +614,8 @@ def create_study(
                 "create_study", "directions", "a list of one direction", directions
             )
         direction = directions[0]
-    direction_name = _parse_direction(direction)
+    given = direction is not None
+    direction_name = _parse_direction("minimize" if direction is None else direction)
     if sampler is not None and not isinstance(sampler, BaseSampler):
         raise param_error("create_study", "sampler", "a BaseSampler or None", sampler)
     if pruner is not None and not isinstance(pruner, BasePruner):
@@ -626,7 +631,7 @@ def create_study(
         assert study_name is not None
         study_id = backend.get_study_id_from_name(study_name)
         stored = backend.get_study_direction(study_id)
-        if stored != direction_name:
+        if given and stored != direction_name:
             raise ValueError(
                 f"Study {study_name!r} exists with direction {stored!r}, not "
                 f"{direction_name!r}."

@@ -435,6 +435,38 @@ def test_schema_version_is_recorded_and_checked(url):
         SQLiteStorage(url).get_all_study_names()
 
 
+@pytest.mark.parametrize(
+    "tables, match",
+    [
+        # Optuna's RDB storage (the tables that tell it apart).
+        (["studies", "trials", "alembic_version", "version_info"], "Optuna storage"),
+        (["measurements"], r"other tables \(measurements\)"),
+    ],
+)
+def test_a_foreign_database_is_refused_untouched(tmp_path, tables, match):
+    # sktune added its tables to an Optuna file (and switched it to WAL), then
+    # failed on Optuna's own "studies" table with a raw sqlite3 error.
+    path = str(tmp_path / "foreign.db")
+    with sqlite3.connect(path) as conn:
+        for name in tables:
+            conn.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY)")
+    conn.close()
+    url = f"sqlite:///{path}"
+    for call in (
+        lambda: sktune.get_all_study_names(url),
+        lambda: sktune.load_study(study_name="a", storage=url),
+        lambda: sktune.create_study(study_name="a", storage=url, load_if_exists=True),
+        lambda: sktune.create_study(storage=url),
+    ):
+        with pytest.raises(StorageInternalError, match=match):
+            call()
+    with sqlite3.connect(path) as conn:
+        after = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert after == set(tables)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+
+
 def test_pickled_storage_reconnects(url):
     storage = SQLiteStorage(url, heartbeat_interval=5.0)
     study = sktune.create_study(study_name="s", storage=storage)

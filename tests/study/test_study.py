@@ -17,6 +17,7 @@ from sktune.distributions import FloatDistribution
 from sktune.exceptions import DuplicatedStudyError, InvalidParameterError
 from sktune.samplers import RandomSampler
 from sktune.storages import InMemoryStorage
+from sktune.study import StudyDirection
 from sktune.trial import FrozenTrial, TrialState
 
 
@@ -438,8 +439,14 @@ def test_named_studies_load_delete_copy():
         study_name="a", storage=storage, load_if_exists=True, direction="maximize"
     )
     assert len(again.trials) == 3 and again.user_attrs == {"owner": "me"}
-    with pytest.raises(ValueError, match="direction"):
-        sktune.create_study(study_name="a", storage=storage, load_if_exists=True)
+    # Without a direction, the study keeps its own (Optuna's resume scripts
+    # omit it); another direction given explicitly is refused.
+    resumed = sktune.create_study(study_name="a", storage=storage, load_if_exists=True)
+    assert resumed.direction == StudyDirection.MAXIMIZE
+    with pytest.raises(ValueError, match="direction 'maximize', not 'minimize'"):
+        sktune.create_study(
+            study_name="a", storage=storage, load_if_exists=True, direction="minimize"
+        )
     other = InMemoryStorage()
     sktune.copy_study(from_study_name="a", from_storage=storage, to_storage=other)
     copied = sktune.load_study(study_name="a", storage=other)
