@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sktune import distributions, exceptions, pruners, samplers, storages, trial
+from sktune import (
+    distributions,
+    exceptions,
+    logging,
+    pruners,
+    samplers,
+    storages,
+    trial,
+)
 from sktune.exceptions import TrialPruned
 from sktune.study import (
     Study,
@@ -41,6 +49,7 @@ __all__ = [
     "exceptions",
     "get_all_study_names",
     "load_study",
+    "logging",
     "pruners",
     "samplers",
     "storages",

@@ -316,6 +316,13 @@ def _cmd_delete(args: argparse.Namespace) -> int:
 # -- wiring --------------------------------------------------------------------------
 def _run(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
     def run(args: argparse.Namespace) -> int:
+        if hasattr(args, "study_name"):  # a command that takes a study
+            given = [v for v in (args.study, args.study_name) if v is not None]
+            if len(given) != 1:
+                args.parser.error(
+                    "give the study's name once: as an argument or with --study-name"
+                )
+            args.study = given[0]
         try:
             return command(args)
         except _CommandError as exc:
@@ -359,9 +366,19 @@ def add_study_commands(sub: Any) -> None:
          ["table", "json"]),
     ]  # fmt: skip
     for name, help_text, func, takes_study, formats in specs:
-        p = sub.add_parser(name, help=help_text, description=help_text + ".")
+        # Optuna's command names the deletion "delete-study".
+        aliases = ["delete-study"] if name == "delete" else []
+        p = sub.add_parser(
+            name, aliases=aliases, help=help_text, description=help_text + "."
+        )
         if takes_study:
-            p.add_argument("study", help="name of the study")
+            p.add_argument("study", nargs="?", help="name of the study")
+            p.add_argument(
+                "--study-name",
+                metavar="NAME",
+                default=None,
+                help="name of the study (as in Optuna's command; or positional)",
+            )
         p.add_argument(
             "--storage",
             metavar="URL",
@@ -370,6 +387,7 @@ def add_study_commands(sub: Any) -> None:
         )
         p.add_argument(
             "--format",
+            "-f",
             choices=formats,
             default=formats[0],
             help=f"output format (default: {formats[0]})",

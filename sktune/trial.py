@@ -1,6 +1,6 @@
 """Trials, as Optuna users import them (``sktune.trial.TrialState``)."""
 
 from sktune._frozen import FrozenTrial, TrialState, create_trial
-from sktune.study._trial import Trial
+from sktune.study._trial import FixedTrial, Trial
 
-__all__ = ["FrozenTrial", "Trial", "TrialState", "create_trial"]
+__all__ = ["FixedTrial", "FrozenTrial", "Trial", "TrialState", "create_trial"]

@@ -161,6 +161,23 @@ def test_delete(db, capsys):
     assert code == 1 and "no study named 'alpha'" in err
 
 
+def test_optuna_spellings_of_study_name_format_and_delete(db, capsys):
+    url, _ = db
+    code, out, _ = run(
+        capsys, "trials", "--study-name", "alpha", "--storage", url, "-f", "json"
+    )
+    assert code == 0 and len(json.loads(out)) == 6
+    code, out, _ = run(capsys, "best-trial", "--study-name", "alpha", "--storage", url)
+    assert code == 0 and "number" in out
+    for argv in (["trials"], ["trials", "alpha", "--study-name", "alpha"]):
+        with pytest.raises(SystemExit) as info:
+            main([*argv, "--storage", url])
+        assert info.value.code == 2
+        assert "give the study's name once" in capsys.readouterr().err
+    code, _, _ = run(capsys, "delete-study", "--study-name", "alpha", "--storage", url)
+    assert code == 0 and sktune.get_all_study_names(url) == ["empty"]
+
+
 def test_missing_study_and_no_best_trial_exit_1(db, capsys):
     url, _ = db
     for argv in (
@@ -190,7 +207,8 @@ def test_sqlite_file_of_another_program_is_left_alone(tmp_path, capsys):
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE t (a)")
     code, _, err = run(capsys, "studies", "--storage", f"sqlite:///{path}")
-    assert code == 1 and "no sktune tables" in err
+    assert code == 1 and "not an sktune SQLite database" in err
+    assert "other tables (t)" in err
     with sqlite3.connect(path) as conn:
         tables = conn.execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == [("t",)]

@@ -131,7 +131,7 @@ class GridSampler(LockedState, BaseSampler):
                     UserWarning,
                     stacklevel=2,
                 )
-                study.stop()
+                study._request_stop()
                 gid = int(self._rng.integers(len(self._grid)))
             self._assign(study, trial, gid)
 
@@ -193,7 +193,7 @@ class GridSampler(LockedState, BaseSampler):
     ) -> None:
         taken = self._taken_ids(study)
         if len(taken) >= len(self._grid):
-            study.stop()
+            study._request_stop()
 
     def is_exhausted(self, study: Study) -> bool:
         """Whether every grid point has been taken by a trial of ``study``."""

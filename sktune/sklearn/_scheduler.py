@@ -313,6 +313,8 @@ class Scheduler:
         KeyboardInterrupt propagate after the running trials are told FAIL."""
         self.study._stop_flag = False
         kind = _pool_kind()
+        local = self.study._thread_local
+        local.in_optimize = True  # callbacks may call study.stop()
         try:
             if self.n_workers == 1 or kind == "process per call":
                 # joblib's multiprocessing backend starts a pool of n_jobs
@@ -323,6 +325,7 @@ class Scheduler:
             else:
                 self._run_threads(kind)
         finally:
+            local.in_optimize = False
             self.study._stop_flag = False
 
     def _interrupt(self, pool: ThreadPoolExecutor) -> None:
@@ -356,8 +359,13 @@ class Scheduler:
         runner = self._runner = Runner(self.context, parallel=True, n_jobs=n_jobs)
 
         def drive(candidate: int) -> None:
-            with enter():
-                self._run_trial(candidate, runner)
+            local = self.study._thread_local
+            local.in_optimize = True  # (in this driver thread)
+            try:
+                with enter():
+                    self._run_trial(candidate, runner)
+            finally:
+                local.in_optimize = False
 
         pool = ThreadPoolExecutor(self.n_workers, thread_name_prefix="sktune")
         futures: set[Future[None]] = set()

@@ -1,6 +1,7 @@
 """The define-by-run core: studies and trials."""
 
 from sktune._frozen import FrozenTrial, TrialState
+from sktune.study._callbacks import MaxTrialsCallback
 from sktune.study._study import (
     Study,
     StudyDirection,
@@ -14,6 +15,7 @@ from sktune.study._trial import Trial
 
 __all__ = [
     "FrozenTrial",
+    "MaxTrialsCallback",
     "Study",
     "StudyDirection",
     "Trial",

@@ -514,6 +514,10 @@ class Study:
     def stop(self) -> None:
         """Ask :meth:`optimize` to start no new trial (running ones finish).
 
+        Call it from an objective or a callback (of :meth:`optimize` or of a
+        :class:`~sktune.TPESearchCV` search on this study); elsewhere it
+        raises RuntimeError, as in Optuna, since there is no loop to stop.
+
         Examples
         --------
         >>> import sktune
@@ -526,6 +530,17 @@ class Study:
         >>> len(study.trials)
         5
         """
+        if not getattr(self._thread_local, "in_optimize", False):
+            raise RuntimeError(
+                "Study.stop was called outside an objective or a callback of "
+                "Study.optimize (or of a TPESearchCV search): there is no "
+                "optimisation loop to stop."
+            )
+        self._request_stop()
+
+    def _request_stop(self) -> None:
+        """Stop the running loop, if any (for samplers: a grid sampler stops
+        the study whether or not it runs in a loop)."""
         self._stop_flag = True
 
     def trials_dataframe(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -23,11 +24,9 @@ from sktune.distributions import (
 from sktune.exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
-    import datetime
-
     from sktune.study._study import Study
 
-__all__ = ["Trial"]
+__all__ = ["FixedTrial", "Trial"]
 
 FIXED_PARAMS_KEY = "fixed_params"
 
@@ -318,6 +317,136 @@ class Trial:
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._frozen.params!r})"
+
+
+class FixedTrial:
+    """A trial whose parameters are given: to run or test an objective
+    outside a study, as Optuna's ``FixedTrial``.
+
+    ``suggest_*`` returns the value given for the name (a ValueError when
+    there is none; a warning when it is outside the range or choices asked
+    for), ``report`` records nothing, ``should_prune`` is False.
+
+    Parameters
+    ----------
+    params : dict
+        Parameter values by name.
+    number : int, default=0
+        The trial's number.
+
+    Examples
+    --------
+    >>> from sktune.trial import FixedTrial
+    >>> def objective(trial):
+    ...     x = trial.suggest_float("x", -10, 10)
+    ...     return (x - 2) ** 2
+    >>> objective(FixedTrial({"x": 3.0}))
+    1.0
+    """
+
+    def __init__(self, params: dict[str, Any], number: int = 0) -> None:
+        if not isinstance(params, dict):
+            raise TypeError(f"FixedTrial's params must be a dict. Got {params!r}.")
+        self._params = dict(params)
+        self._suggested: dict[str, Any] = {}
+        self._distributions: dict[str, BaseDistribution] = {}
+        self._user_attrs: dict[str, Any] = {}
+        self._system_attrs: dict[str, Any] = {}
+        self._number = number
+        self._datetime_start = datetime.datetime.now()
+
+    @property
+    def number(self) -> int:
+        """The number given."""
+        return self._number
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameters suggested so far."""
+        return dict(self._suggested)
+
+    @property
+    def distributions(self) -> dict[str, BaseDistribution]:
+        """Distributions of the parameters suggested so far."""
+        return dict(self._distributions)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """User attributes set on this trial."""
+        return dict(self._user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """System attributes set on this trial."""
+        return dict(self._system_attrs)
+
+    @property
+    def datetime_start(self) -> datetime.datetime:
+        """When the trial was made."""
+        return self._datetime_start
+
+    def suggest_float(
+        self,
+        name: str,
+        low: float,
+        high: float,
+        *,
+        step: float | None = None,
+        log: bool = False,
+    ) -> float:
+        """The value given for ``name``."""
+        return self._suggest(name, float_distribution(name, low, high, step, log))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """The value given for ``name``."""
+        return self._suggest(name, int_distribution(name, low, high, step, log))
+
+    def suggest_categorical(
+        self, name: str, choices: Sequence[CategoricalChoiceType]
+    ) -> Any:
+        """The value given for ``name``."""
+        return self._suggest(name, CategoricalDistribution(choices))
+
+    def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
+        if name not in self._params:
+            raise ValueError(
+                f"FixedTrial has no value for parameter {name!r}; give it in "
+                f"params (it has {sorted(self._params)})."
+            )
+        old = self._distributions.get(name)
+        if old is not None and old != distribution:
+            check_distribution_compatibility(old, distribution, name)
+        value = self._params[name]
+        if not distribution.contains(value):
+            warnings.warn(
+                f"The value {value!r} of parameter {name!r} is outside "
+                f"{distribution!r}; it is used anyway.",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._suggested[name] = value
+        self._distributions[name] = distribution
+        return value
+
+    def report(self, value: float, step: int) -> None:
+        """Record nothing (there is no study)."""
+
+    def should_prune(self) -> bool:
+        """False: a fixed trial is never pruned."""
+        return False
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Set a user attribute on this trial."""
+        self._user_attrs[key] = value
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Set a system attribute on this trial."""
+        self._system_attrs[key] = value
+
+    def __repr__(self) -> str:
+        return f"FixedTrial(params={self._params!r}, number={self._number})"
 
 
 def check_value(value: Any) -> tuple[float | None, str | None]:

@@ -8,6 +8,8 @@ know and return the matplotlib Axes, as Optuna's matplotlib backend does.
 No global matplotlib style is changed.
 """
 
+import importlib.util
+
 from sktune.visualization._contour import ContourDisplay, plot_contour
 from sktune.visualization._edf import EDFDisplay, plot_edf
 from sktune.visualization._history import (
@@ -38,6 +40,7 @@ __all__ = [
     "ParamImportancesDisplay",
     "SliceDisplay",
     "TimelineDisplay",
+    "is_available",
     "plot_contour",
     "plot_edf",
     "plot_intermediate_values",
@@ -47,3 +50,16 @@ __all__ = [
     "plot_slice",
     "plot_timeline",
 ]
+
+
+def is_available() -> bool:
+    """Whether matplotlib, which draws the plots, is installed (Optuna's
+    function of that name tells about plotly).
+
+    Examples
+    --------
+    >>> import sktune.visualization
+    >>> isinstance(sktune.visualization.is_available(), bool)
+    True
+    """
+    return importlib.util.find_spec("matplotlib") is not None

@@ -869,3 +869,56 @@ def test_a_rerun_on_a_finished_trial_fits_the_step_as_suggest_does():
         study.optimize(objective, n_trials=3)
     with pytest.warns(UserWarning, match="step"):
         assert objective(study.best_trial) == study.best_value
+
+
+def test_fixed_trial_runs_an_objective_outside_a_study():
+    from sktune.trial import FixedTrial
+
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        x = trial.suggest_float("x", 0.0, 10.0)
+        trial.report(x, step=0)
+        assert not trial.should_prune()
+        trial.set_user_attr("seen", kind)
+        return x + trial.suggest_int("k", 0, 3)
+
+    trial = FixedTrial({"kind": "b", "x": 2.5, "k": 1}, number=7)
+    assert objective(trial) == 3.5
+    assert trial.params == {"kind": "b", "x": 2.5, "k": 1}
+    assert trial.number == 7 and trial.user_attrs == {"seen": "b"}
+    assert trial.distributions["x"] == FloatDistribution(0.0, 10.0)
+    with pytest.raises(ValueError, match="no value for parameter 'y'"):
+        trial.suggest_float("y", 0.0, 1.0)
+    with pytest.warns(UserWarning, match="outside"):
+        assert FixedTrial({"x": 20.0}).suggest_float("x", 0.0, 10.0) == 20.0
+    with pytest.raises(ValueError):  # the same name as another kind
+        trial.suggest_categorical("x", [1.0, 2.5])
+
+
+def test_stop_outside_a_loop_is_refused_and_max_trials_callback_stops():
+    from sktune.samplers import GridSampler
+    from sktune.study import MaxTrialsCallback
+
+    study = _study()
+    with pytest.raises(RuntimeError, match="outside an objective or a callback"):
+        study.stop()
+    study.optimize(
+        lambda t: t.suggest_float("x", 0, 1),
+        n_trials=50,
+        callbacks=[MaxTrialsCallback(4)],
+    )
+    assert len(study.trials) == 4
+    # Counting every state, including the failed trial of this run.
+    study.optimize(
+        lambda t: 1 / 0 if t.number == 4 else t.suggest_float("x", 0, 1),
+        n_trials=50,
+        catch=ZeroDivisionError,
+        callbacks=[MaxTrialsCallback(6, states=None)],
+    )
+    assert [t.state for t in study.trials[4:]] == [TrialState.FAIL, TrialState.COMPLETE]
+    # A grid sampler stops its study itself, also when asked and told.
+    grid = sktune.create_study(sampler=GridSampler({"k": [0, 1]}))
+    for _ in range(2):
+        trial = grid.ask()
+        grid.tell(trial, trial.suggest_categorical("k", [0, 1]))
+    assert sorted(t.params["k"] for t in grid.trials) == [0, 1]
