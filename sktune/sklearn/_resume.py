@@ -18,7 +18,7 @@ from typing import Any
 from sktune.sklearn._results import TrialRecord
 from sktune.study import Study
 
-__all__ = ["SCORING_ATTR", "check_resume", "describe_scoring"]
+__all__ = ["FIRST_METRIC", "SCORING_ATTR", "check_resume", "describe_scoring"]
 
 #: Study system attribute describing the ``scoring`` of the search.
 SCORING_ATTR = "sktune:scoring"
@@ -26,6 +26,9 @@ SCORING_ATTR = "sktune:scoring"
 OBJECTIVE_ATTR = "sktune:objective"
 #: Study system attribute holding a numeric ``error_score`` (as text).
 ERROR_SCORE_ATTR = "sktune:error_score"
+#: The objective of a callable scoring returning several metrics without a
+#: ``refit`` name: the trial values hold the first metric it returns.
+FIRST_METRIC = "the first one returned"
 
 
 def describe_scoring(scoring: Any) -> str:
@@ -102,17 +105,26 @@ def check_resume(
             _error_text(error_score),
         ),
     ]
-    # The metric matters only if the stored candidates have several.
-    several = any(
-        isinstance(o.get("test_scores"), Mapping)
+    # The metric matters only if the stored candidates have several; then
+    # "the first one returned" is the first key of their scores.
+    dicts = [
+        o["test_scores"]
         for record in records
         for o in record.outs
-        if o is not None
-    )
+        if o is not None and isinstance(o.get("test_scores"), Mapping)
+    ]
+    several = bool(dicts)
+    first = repr(str(next(iter(dicts[0])))) if dicts and dicts[0] else None
+
+    def resolved(text: str | None) -> str | None:
+        return first if text == repr(FIRST_METRIC) and first is not None else text
+
     for attr, param, what, value in settings:
         old = study.system_attrs.get(attr)
-        if attr == OBJECTIVE_ATTR and not several:
-            continue
+        if attr == OBJECTIVE_ATTR:
+            if not several:
+                continue
+            old, value = resolved(old), resolved(value)
         if records and old is not None and value is not None and old != value:
             raise ValueError(
                 f"The '{param}' parameter of {owner} gives {what} {value}, but the "

@@ -31,7 +31,7 @@ from sktune.sklearn._results import (
     build_cv_results,
     record_from_trial,
 )
-from sktune.sklearn._resume import check_resume
+from sktune.sklearn._resume import FIRST_METRIC, check_resume
 from sktune.sklearn._scheduler import Scheduler
 from sktune.sklearn._space import build_search_space
 from sktune.storages import BaseStorage
@@ -828,7 +828,7 @@ def _objective(refit: Any, scoring: Any, scorers: Any) -> str | None:
     single = scoring is None or isinstance(scoring, str) or hasattr(scoring, "_sign")
     if callable(scoring) and not single:
         # (Only checked against stored candidates whose scores are a dict.)
-        return refit if isinstance(refit, str) else "the first one returned"
+        return refit if isinstance(refit, str) else FIRST_METRIC
     return None
 
 
