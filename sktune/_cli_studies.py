@@ -165,8 +165,18 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- output --------------------------------------------------------------------------
+#: Widest cell of a table; longer ones (a search's per-fold record) are cut,
+#: and ``--format json`` gives them whole.
+_MAX_CELL = 60
+
+
+def _table_cell(value: Any) -> str:
+    text = _cell(value)
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    cells = [[_row_cell(r, c, _cell) for c in columns] for r in rows]
+    cells = [[_row_cell(r, c, _table_cell) for c in columns] for r in rows]
     widths = [
         max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)
     ]

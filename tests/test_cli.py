@@ -276,3 +276,23 @@ def test_export_to_an_unwritable_path_is_one_line(db, capsys, tmp_path):
     )
     assert code == 1 and "Traceback" not in err
     assert str(target) in err and len(err.strip().splitlines()) == 1
+
+
+def test_long_cells_are_cut_in_tables_only(tmp_path, capsys):
+    # A TPESearchCV study keeps each candidate's folds in a user attribute:
+    # the table showed it whole, hundreds of characters wide.
+    url = f"sqlite:///{tmp_path / 'long.db'}"
+    study = sktune.create_study(study_name="s", storage=url)
+    folds = {"folds": [{"test_scores": 0.5 + i / 100} for i in range(20)]}
+
+    def objective(trial):
+        trial.set_user_attr("cv", folds)
+        return trial.suggest_float("x", 0, 1)
+
+    study.optimize(objective, n_trials=1)
+    code, out, _ = run(capsys, "best-trial", "s", "--storage", url)
+    table = dict(line.split(None, 1) for line in out.splitlines()[2:])
+    assert code == 0 and table["user_attrs_cv"].endswith("...")
+    assert max(len(line) for line in out.splitlines()) < 100
+    code, out, _ = run(capsys, "best-trial", "s", "--storage", url, "-f", "json")
+    assert json.loads(out)["user_attrs"]["cv"] == folds
