@@ -118,20 +118,28 @@ def get_verbosity() -> int:
     return _root().getEffectiveLevel()
 
 
-def set_verbosity(verbosity: int) -> None:
+def set_verbosity(verbosity: int | str) -> None:
     """Show sktune's messages of level ``verbosity`` and above (e.g.
-    ``sktune.logging.INFO`` for a line per trial), through the default
-    handler.
+    ``sktune.logging.INFO`` or ``"INFO"`` for a line per trial), through the
+    default handler.
 
     Examples
     --------
     >>> import sktune
     >>> sktune.logging.set_verbosity(sktune.logging.WARNING)
     """
+    if isinstance(verbosity, str):
+        level = logging.getLevelName(verbosity.upper())
+        if not isinstance(level, int):
+            raise ValueError(
+                "The 'verbosity' parameter of set_verbosity must be a level "
+                f"such as sktune.logging.INFO or 'INFO'. Got {verbosity!r} instead."
+            )
+        verbosity = level
     if not is_int(verbosity) or isinstance(verbosity, bool):
         raise TypeError(
-            "The 'verbosity' parameter of set_verbosity must be an int level "
-            f"such as sktune.logging.INFO. Got {verbosity!r} instead."
+            "The 'verbosity' parameter of set_verbosity must be a level such "
+            f"as sktune.logging.INFO or 'INFO'. Got {verbosity!r} instead."
         )
     _attach()
     _root().setLevel(int(verbosity))

@@ -200,15 +200,20 @@ def joblib_config_set(config: dict[str, Any]) -> Iterator[None]:
 def abort_calls(calls: Sequence[Any]) -> None:
     """Abort running ``joblib.Parallel`` calls from another thread, as joblib
     does itself when a task fails: stop their dispatching, then let the
-    backend cancel or kill the tasks in flight (loky kills its workers, dask
-    cancels its futures, a thread pool drops its queued tasks).
+    backend end the tasks in flight where it can (loky kills its workers, a
+    thread pool drops its queued tasks).
 
     Every call stops dispatching before any is aborted: calls sharing loky's
-    executor would otherwise submit to it while it is being killed.
+    executor would otherwise submit to it while it is being killed. The calls
+    return at once; with dask, tasks already sent to the cluster run on there
+    (joblib's own abort does not cancel them either), their results dropped.
     """
     calls = [c for c in calls if hasattr(c, "_abort")]  # (private; joblib >= 1.3)
     for parallel in calls:
         parallel._aborting = True
+        # Drop the outputs not retrieved yet: without it, the call waits for
+        # each of them after the abort (dask's abort cancels nothing).
+        parallel._exception = True
     for parallel in calls:
         # loky's executor manager fails with a KeyError when it is killed
         # while submitted work waits for a worker (its queue of work ids
@@ -222,6 +227,18 @@ def abort_calls(calls: Sequence[Any]) -> None:
                     work_ids.get_nowait()
             except queue.Empty:
                 pass
+    for parallel in calls:
+        # joblib's dask backend aborts by forgetting its futures; cancel them
+        # on the cluster too (its map of submitted futures is private).
+        submitted = getattr(getattr(parallel, "_backend", None), "_results", None)
+        if isinstance(submitted, dict):
+            for future in list(submitted):
+                cancel = getattr(future, "cancel", None)
+                if callable(cancel):
+                    try:
+                        cancel()
+                    except Exception:  # best effort
+                        pass
     for parallel in calls:
         try:
             parallel._abort()

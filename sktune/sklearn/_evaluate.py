@@ -335,6 +335,15 @@ class Runner:
         """Run ``(function, args, kwargs)`` tasks; results in the same order."""
         if not self.parallel or len(tasks) == 0:
             return [f(*a, **k) for f, a, k in tasks]
+        if self.n_jobs == 1:
+            # joblib would run them one by one in this thread, where its abort
+            # cannot reach: run them here, stopping between tasks on abort.
+            outs = []
+            for f, a, k in tasks:
+                if self._aborted:
+                    raise Aborted()
+                outs.append(_call_capturing(f, *a, **k))
+            return self._outputs(outs)
         calls = (delayed(_call_capturing)(f, *a, **k) for f, a, k in tasks)
         kwargs = {"n_jobs": self.n_jobs, "pre_dispatch": self.context.pre_dispatch}
         try:

@@ -324,7 +324,8 @@ class FixedTrial:
     outside a study, as Optuna's ``FixedTrial``.
 
     ``suggest_*`` returns the value given for the name (a ValueError when
-    there is none; a warning when it is outside the range or choices asked
+    there is none or the distribution cannot hold it, such as a value that
+    is none of the choices; a warning when it is outside the range asked
     for), ``report`` records nothing, ``should_prune`` is False.
 
     Parameters
@@ -394,14 +395,17 @@ class FixedTrial:
         step: float | None = None,
         log: bool = False,
     ) -> float:
-        """The value given for ``name``."""
-        return self._suggest(name, float_distribution(name, low, high, step, log))
+        """The value given for ``name``, as a float."""
+        return float(
+            self._suggest(name, float_distribution(name, low, high, step, log))
+        )
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
-        """The value given for ``name``."""
-        return self._suggest(name, int_distribution(name, low, high, step, log))
+        """The value given for ``name``, as an int (``11.0`` read back from a
+        file gives ``11``, as in Optuna)."""
+        return int(self._suggest(name, int_distribution(name, low, high, step, log)))
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoiceType]
@@ -419,6 +423,15 @@ class FixedTrial:
         if old is not None and old != distribution:
             check_distribution_compatibility(old, distribution, name)
         value = self._params[name]
+        try:
+            # A value the distribution cannot hold (not among the choices, 0 on
+            # a log scale) is an error, as in Optuna; one out of range warns.
+            distribution.to_internal_repr(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"FixedTrial's value {value!r} of parameter {name!r} cannot be "
+                f"held by {distribution!r}: {exc}"
+            ) from None
         if not distribution.contains(value):
             warnings.warn(
                 f"The value {value!r} of parameter {name!r} is outside "

@@ -374,3 +374,46 @@ def test_keyboard_interrupt_in_parallel_fails_running_trials_only():
     with joblib.parallel_config(backend="threading"):
         search.fit(X, y)
     assert len(search.cv_results_["params"]) == 6
+
+
+@pytest.mark.parametrize("backend", ["threading", "dask"])
+def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(backend, tmp_path):
+    # SIGINT to the main thread while each driver's call has one fold running
+    # and two queued. The threading backend's calls (1 job each) ran their
+    # queued folds on; dask's abort only forgot its futures, so the cluster
+    # ran every submitted fold. Only the fits in flight may now end.
+    import signal
+
+    search = TPESearchCV(
+        LoggedClassifier(delay=1.5, log_dir=str(tmp_path)),
+        SPACE,
+        n_iter=4,
+        cv=3,
+        n_jobs=2,
+        random_state=0,
+    )
+    if backend == "dask":
+        context = dask_backend()
+    else:
+        context = joblib.parallel_config(backend="threading")
+    with context:
+        timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                search.fit(X, y)
+        finally:
+            timer.cancel()
+        for thread in threading.enumerate():
+            if thread.name.startswith("sktune"):
+                thread.join()
+        pause = threading.Event()
+        if backend == "dask":
+            from distributed import get_client
+
+            client = get_client()
+            while any(client.processing().values()):  # the fits in flight
+                pause.wait(0.1)
+        pause.wait(2.0)  # time for any queued fold to run, if one had started
+    assert len(os.listdir(tmp_path)) <= 2
+    assert {t.state for t in search.study_.trials} == {TrialState.FAIL}

@@ -53,7 +53,11 @@ def test_default_handler_and_propagation_can_be_switched(capsys, caplog):
     assert "Trial 0 finished" not in caplog.text
 
 
-def test_get_logger_and_bad_verbosity():
+def test_get_logger_level_names_and_bad_verbosity():
     assert sktune.logging.get_logger("sktune") is logging.getLogger("sktune")
-    with pytest.raises(TypeError, match="verbosity.*'info'"):
-        sktune.logging.set_verbosity("info")
+    sktune.logging.set_verbosity("info")  # a level name, as logging takes
+    assert sktune.logging.get_verbosity() == logging.INFO
+    with pytest.raises(ValueError, match="verbosity.*'loud'"):
+        sktune.logging.set_verbosity("loud")
+    with pytest.raises(TypeError, match="verbosity.*1.5"):
+        sktune.logging.set_verbosity(1.5)

@@ -891,6 +891,12 @@ def test_fixed_trial_runs_an_objective_outside_a_study():
         trial.suggest_float("y", 0.0, 1.0)
     with pytest.warns(UserWarning, match="outside"):
         assert FixedTrial({"x": 20.0}).suggest_float("x", 0.0, 10.0) == 20.0
+    # Values read back from a file: ints as ints, as in Optuna.
+    read_back = FixedTrial({"n": 11.0, "m": np.int64(3)})
+    assert type(read_back.suggest_int("n", 5, 20)) is int
+    assert type(read_back.suggest_int("m", 1, 5)) is int
+    with pytest.raises(ValueError, match="cannot be held"):
+        FixedTrial({"kind": "z"}).suggest_categorical("kind", ["a", "b"])
     with pytest.raises(ValueError):  # the same name as another kind
         trial.suggest_categorical("x", [1.0, 2.5])
 
