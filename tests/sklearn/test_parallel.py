@@ -30,6 +30,17 @@ X, y = clf_data()
 SPACE = {"x": FloatDistribution(0.0, 6.0)}
 
 
+@pytest.fixture
+def sigint_raises():
+    """SIGINT raises KeyboardInterrupt during the test, as in a terminal (a
+    test run started in the background by a shell inherits it ignored)."""
+    import signal
+
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 class RunningAwareSampler(RandomSampler):
     """Records how many other trials were running when each one was sampled."""
 
@@ -207,7 +218,9 @@ class _InterruptingClassifier(SleepyClassifier):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def test_ctrl_c_while_waiting_after_an_error_fails_the_running_trials():
+def test_ctrl_c_while_waiting_after_an_error_fails_the_running_trials(
+    sigint_raises,
+):
     import sktune
 
     seen = []
@@ -377,7 +390,9 @@ def test_keyboard_interrupt_in_parallel_fails_running_trials_only():
 
 
 @pytest.mark.parametrize("backend", ["threading", "dask"])
-def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(backend, tmp_path):
+def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(
+    backend, tmp_path, sigint_raises
+):
     # SIGINT to the main thread while each driver's call has one fold running
     # and two queued. The threading backend's calls (1 job each) ran their
     # queued folds on; dask's abort only forgot its futures, so the cluster
