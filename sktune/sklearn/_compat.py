@@ -201,12 +201,13 @@ def abort_calls(calls: Sequence[Any]) -> None:
     """Abort running ``joblib.Parallel`` calls from another thread, as joblib
     does itself when a task fails: stop their dispatching, then let the
     backend end the tasks in flight where it can (loky kills its workers, a
-    thread pool drops its queued tasks).
+    thread pool drops its queued tasks), and cancel dask's futures, which
+    joblib's dask backend only forgets (a task already running in a worker's
+    thread runs to its end there).
 
     Every call stops dispatching before any is aborted: calls sharing loky's
     executor would otherwise submit to it while it is being killed. The calls
-    return at once; with dask, tasks already sent to the cluster run on there
-    (joblib's own abort does not cancel them either), their results dropped.
+    return at once, without their outputs.
     """
     calls = [c for c in calls if hasattr(c, "_abort")]  # (private; joblib >= 1.3)
     for parallel in calls:

@@ -338,11 +338,16 @@ class Runner:
         if self.n_jobs == 1:
             # joblib would run them one by one in this thread, where its abort
             # cannot reach: run them here, stopping between tasks on abort.
+            # (scikit-learn's delayed wraps each call in the caller's config
+            # and warning filters, as joblib's sequential path does.)
             outs = []
             for f, a, k in tasks:
                 if self._aborted:
                     raise Aborted()
-                outs.append(_call_capturing(f, *a, **k))
+                func, args, kwargs = delayed(_call_capturing)(f, *a, **k)
+                outs.append(func(*args, **kwargs))
+            if self._aborted:  # the last fold ran past the abort: not reported
+                raise Aborted()
             return self._outputs(outs)
         calls = (delayed(_call_capturing)(f, *a, **k) for f, a, k in tasks)
         kwargs = {"n_jobs": self.n_jobs, "pre_dispatch": self.context.pre_dispatch}

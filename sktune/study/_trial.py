@@ -323,10 +323,12 @@ class FixedTrial:
     """A trial whose parameters are given: to run or test an objective
     outside a study, as Optuna's ``FixedTrial``.
 
-    ``suggest_*`` returns the value given for the name (a ValueError when
-    there is none or the distribution cannot hold it, such as a value that
-    is none of the choices; a warning when it is outside the range asked
-    for), ``report`` records nothing, ``should_prune`` is False.
+    ``suggest_*`` returns the value given for the name, as Optuna's does: a
+    ValueError when there is none, when a categorical value equals none of
+    the choices, or when a number is not positive on a log scale; a number
+    is converted to an int or float, with a warning when it is outside the
+    range or grid asked for. ``report`` records nothing, ``should_prune`` is
+    False.
 
     Parameters
     ----------
@@ -396,16 +398,14 @@ class FixedTrial:
         log: bool = False,
     ) -> float:
         """The value given for ``name``, as a float."""
-        return float(
-            self._suggest(name, float_distribution(name, low, high, step, log))
-        )
+        return self._suggest(name, float_distribution(name, low, high, step, log))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
         """The value given for ``name``, as an int (``11.0`` read back from a
         file gives ``11``, as in Optuna)."""
-        return int(self._suggest(name, int_distribution(name, low, high, step, log)))
+        return self._suggest(name, int_distribution(name, low, high, step, log))
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoiceType]
@@ -423,22 +423,38 @@ class FixedTrial:
         if old is not None and old != distribution:
             check_distribution_compatibility(old, distribution, name)
         value = self._params[name]
-        try:
-            # A value the distribution cannot hold (not among the choices, 0 on
-            # a log scale) is an error, as in Optuna; one out of range warns.
-            distribution.to_internal_repr(value)
-        except ValueError as exc:
-            raise ValueError(
-                f"FixedTrial's value {value!r} of parameter {name!r} cannot be "
-                f"held by {distribution!r}: {exc}"
-            ) from None
-        if not distribution.contains(value):
-            warnings.warn(
-                f"The value {value!r} of parameter {name!r} is outside "
-                f"{distribution!r}; it is used anyway.",
-                UserWarning,
-                stacklevel=3,
-            )
+        # As Optuna's FixedTrial: a categorical value must equal a choice (any
+        # type: 100.0 read back from a file is the choice 100); a number is
+        # converted to the distribution's type, must be > 0 on a log scale,
+        # and only warns when out of range.
+        if isinstance(distribution, CategoricalDistribution):
+            if not any(_equals(value, c) for c in distribution.choices):
+                raise ValueError(
+                    f"FixedTrial's value {value!r} of parameter {name!r} is none "
+                    f"of the choices {distribution.choices!r}."
+                )
+        else:
+            kind = int if isinstance(distribution, IntDistribution) else float
+            try:
+                number = kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"FixedTrial's value {value!r} of parameter {name!r} is not "
+                    f"a number for {distribution!r}."
+                ) from None
+            if getattr(distribution, "log", False) and number <= 0:
+                raise ValueError(
+                    f"FixedTrial's value {value!r} of parameter {name!r} is not "
+                    f"positive, as the log scale of {distribution!r} needs."
+                )
+            if not distribution.contains(number) or number != value:
+                warnings.warn(
+                    f"The value {value!r} of parameter {name!r} is outside "
+                    f"{distribution!r}; {number!r} is used anyway.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            value = number
         self._suggested[name] = value
         self._distributions[name] = distribution
         return value
@@ -460,6 +476,14 @@ class FixedTrial:
 
     def __repr__(self) -> str:
         return f"FixedTrial(params={self._params!r}, number={self._number})"
+
+
+def _equals(a: Any, b: Any) -> bool:
+    """``a == b`` as a bool (False where comparing fails or is ambiguous)."""
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def check_value(value: Any) -> tuple[float | None, str | None]:

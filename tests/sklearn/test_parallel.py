@@ -432,3 +432,35 @@ def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(
         pause.wait(2.0)  # time for any queued fold to run, if one had started
     assert len(os.listdir(tmp_path)) <= 2
     assert {t.state for t in search.study_.trials} == {TrialState.FAIL}
+
+
+def test_ctrl_c_in_a_pruned_threaded_search_loses_no_trial(caplog, sigint_raises):
+    # The fold running at Ctrl-C ended after its trial was failed; it was
+    # then reported, and the refused report was taken for a trial lost to
+    # another process (a warning per running trial).
+    import signal
+
+    from sktune.pruners import MedianPruner
+
+    search = TPESearchCV(
+        SleepyClassifier(delay=1.0),
+        {"x": list(range(8))},
+        n_iter=4,
+        cv=3,
+        n_jobs=2,
+        pruner=MedianPruner(),
+        random_state=0,
+    )
+    with joblib.parallel_config(backend="threading"):
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                search.fit(X, y)
+        finally:
+            timer.cancel()
+        for thread in threading.enumerate():
+            if thread.name.startswith("sktune"):
+                thread.join()
+    assert "marked failed by another process" not in caplog.text
+    assert {t.state for t in search.study_.trials} == {TrialState.FAIL}

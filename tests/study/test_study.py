@@ -895,8 +895,13 @@ def test_fixed_trial_runs_an_objective_outside_a_study():
     read_back = FixedTrial({"n": 11.0, "m": np.int64(3)})
     assert type(read_back.suggest_int("n", 5, 20)) is int
     assert type(read_back.suggest_int("m", 1, 5)) is int
-    with pytest.raises(ValueError, match="cannot be held"):
+    # A choice read back as another type is that choice; no choice, or 0
+    # on a log scale, is an error (as in Optuna).
+    assert FixedTrial({"n": 100.0}).suggest_categorical("n", [100, 200]) == 100
+    with pytest.raises(ValueError, match="none of the choices"):
         FixedTrial({"kind": "z"}).suggest_categorical("kind", ["a", "b"])
+    with pytest.raises(ValueError, match="not positive"):
+        FixedTrial({"lr": 0.0}).suggest_float("lr", 1e-3, 1.0, log=True)
     with pytest.raises(ValueError):  # the same name as another kind
         trial.suggest_categorical("x", [1.0, 2.5])
 
