@@ -338,14 +338,13 @@ class Runner:
         if self.n_jobs == 1:
             # joblib would run them one by one in this thread, where its abort
             # cannot reach: run them here, stopping between tasks on abort.
-            # (scikit-learn's delayed wraps each call in the caller's config
-            # and warning filters, as joblib's sequential path does.)
+            # (The driver thread already runs under the caller's scikit-learn
+            # config; warning filters are process-wide and left alone.)
             outs = []
             for f, a, k in tasks:
                 if self._aborted:
                     raise Aborted()
-                func, args, kwargs = delayed(_call_capturing)(f, *a, **k)
-                outs.append(func(*args, **kwargs))
+                outs.append(_call_capturing(f, *a, **k))
             if self._aborted:  # the last fold ran past the abort: not reported
                 raise Aborted()
             return self._outputs(outs)

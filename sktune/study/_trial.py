@@ -6,7 +6,7 @@ import contextlib
 import datetime
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -323,11 +323,12 @@ class FixedTrial:
     """A trial whose parameters are given: to run or test an objective
     outside a study, as Optuna's ``FixedTrial``.
 
-    ``suggest_*`` returns the value given for the name, as Optuna's does: a
-    ValueError when there is none, when a categorical value equals none of
-    the choices, or when a number is not positive on a log scale; a number
-    is converted to an int or float, with a warning when it is outside the
-    range or grid asked for. ``report`` records nothing, ``should_prune`` is
+    ``suggest_*`` returns the value given for the name: a ValueError when
+    there is none, when a categorical value equals none of the choices, or
+    when a number is not positive on a log scale, as in Optuna; a number is
+    returned as an int by ``suggest_int`` (as in Optuna) and as a float by
+    ``suggest_float``, with a warning when it is outside the range or grid
+    asked for. ``report`` records nothing, ``should_prune`` is
     False.
 
     Parameters
@@ -348,8 +349,8 @@ class FixedTrial:
     """
 
     def __init__(self, params: dict[str, Any], number: int = 0) -> None:
-        if not isinstance(params, dict):
-            raise TypeError(f"FixedTrial's params must be a dict. Got {params!r}.")
+        if not isinstance(params, Mapping):
+            raise TypeError(f"FixedTrial's params must be a mapping. Got {params!r}.")
         self._params = dict(params)
         self._suggested: dict[str, Any] = {}
         self._distributions: dict[str, BaseDistribution] = {}
@@ -479,11 +480,16 @@ class FixedTrial:
 
 
 def _equals(a: Any, b: Any) -> bool:
-    """``a == b`` as a bool (False where comparing fails or is ambiguous)."""
+    """``a == b`` as a bool (False where comparing fails or is ambiguous);
+    NaN equals NaN, as a choice of a categorical must find itself."""
+    if a is b:
+        return True
     try:
-        return bool(a == b)
+        if bool(a == b):
+            return True
     except Exception:
         return False
+    return is_real(a) and is_real(b) and math.isnan(a) and math.isnan(b)
 
 
 def check_value(value: Any) -> tuple[float | None, str | None]:

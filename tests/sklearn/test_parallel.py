@@ -464,3 +464,28 @@ def test_ctrl_c_in_a_pruned_threaded_search_loses_no_trial(caplog, sigint_raises
                 thread.join()
     assert "marked failed by another process" not in caplog.text
     assert {t.state for t in search.study_.trials} == {TrialState.FAIL}
+
+
+def test_threaded_search_keeps_the_warning_filters():
+    # The drivers' one-job calls (n_jobs split between them under threading)
+    # once ran each fit in scikit-learn's delayed wrapper outside Parallel:
+    # it warned per fold, and its catch_warnings in several threads at once
+    # left the process's filter list emptied.
+    import warnings
+
+    class Warns(SleepyClassifier):
+        def fit(self, X, y=None, sample_weight=None):
+            warnings.warn("fit warning", UserWarning, stacklevel=2)
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="fit warning")
+        before = list(warnings.filters)
+        for _ in range(3):
+            with joblib.parallel_config(backend="threading"):
+                TPESearchCV(
+                    Warns(delay=0.01), {"x": list(range(6))}, n_iter=6, cv=3, n_jobs=2
+                ).fit(X, y)
+        assert warnings.filters == before
+    assert [str(w.message) for w in seen] == []

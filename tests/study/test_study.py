@@ -900,6 +900,9 @@ def test_fixed_trial_runs_an_objective_outside_a_study():
     assert FixedTrial({"n": 100.0}).suggest_categorical("n", [100, 200]) == 100
     with pytest.raises(ValueError, match="none of the choices"):
         FixedTrial({"kind": "z"}).suggest_categorical("kind", ["a", "b"])
+    # A NaN choice finds itself (a study's best_params may hold it).
+    nan = float("nan")
+    assert math.isnan(FixedTrial({"v": nan}).suggest_categorical("v", [nan, 1.0]))
     with pytest.raises(ValueError, match="not positive"):
         FixedTrial({"lr": 0.0}).suggest_float("lr", 1e-3, 1.0, log=True)
     with pytest.raises(ValueError):  # the same name as another kind
