@@ -443,12 +443,20 @@ class FixedTrial:
                     f"FixedTrial's value {value!r} of parameter {name!r} is not "
                     f"a number for {distribution!r}."
                 ) from None
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ValueError(
+                    f"FixedTrial's value {value!r} of parameter {name!r} is not "
+                    f"a finite number for {distribution!r}."
+                )
             if getattr(distribution, "log", False) and number <= 0:
                 raise ValueError(
                     f"FixedTrial's value {value!r} of parameter {name!r} is not "
                     f"positive, as the log scale of {distribution!r} needs."
                 )
-            if not distribution.contains(number) or number != value:
+            # (A number read as text is no warning; 3.7 for an int is.)
+            if not distribution.contains(number) or (
+                is_real(value) and number != value
+            ):
                 warnings.warn(
                     f"The value {value!r} of parameter {name!r} is outside "
                     f"{distribution!r}; {number!r} is used anyway.",

@@ -389,6 +389,40 @@ def test_keyboard_interrupt_in_parallel_fails_running_trials_only():
     assert len(search.cv_results_["params"]) == 6
 
 
+_FIT_STARTED = threading.Event()
+
+
+class _StartSignalling(LoggedClassifier):
+    """Sets ``_FIT_STARTED`` when a fit begins (fits run in this process)."""
+
+    def fit(self, X, y=None):
+        _FIT_STARTED.set()
+        return super().fit(X, y)
+
+
+class _SleepyStartSignalling(SleepyClassifier):
+    def fit(self, X, y=None, sample_weight=None):
+        _FIT_STARTED.set()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _ctrl_c_during_the_first_fits(delay: float = 0.3) -> threading.Thread:
+    """SIGINT to this process ``delay`` s after the first fit has begun (a
+    fixed time could come before any trial under a loaded machine)."""
+    import signal
+
+    _FIT_STARTED.clear()
+
+    def send() -> None:
+        if _FIT_STARTED.wait(60):
+            threading.Event().wait(delay)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
 @pytest.mark.parametrize("backend", ["threading", "dask"])
 def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(
     backend, tmp_path, sigint_raises
@@ -397,10 +431,8 @@ def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(
     # and two queued. The threading backend's calls (1 job each) ran their
     # queued folds on; dask's abort only forgot its futures, so the cluster
     # ran every submitted fold. Only the fits in flight may now end.
-    import signal
-
     search = TPESearchCV(
-        LoggedClassifier(delay=1.5, log_dir=str(tmp_path)),
+        _StartSignalling(delay=1.5, log_dir=str(tmp_path)),
         SPACE,
         n_iter=4,
         cv=3,
@@ -412,13 +444,10 @@ def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(
     else:
         context = joblib.parallel_config(backend="threading")
     with context:
-        timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                search.fit(X, y)
-        finally:
-            timer.cancel()
+        sender = _ctrl_c_during_the_first_fits()
+        with pytest.raises(KeyboardInterrupt):
+            search.fit(X, y)
+        sender.join()
         for thread in threading.enumerate():
             if thread.name.startswith("sktune"):
                 thread.join()
@@ -438,12 +467,10 @@ def test_ctrl_c_in_a_pruned_threaded_search_loses_no_trial(caplog, sigint_raises
     # The fold running at Ctrl-C ended after its trial was failed; it was
     # then reported, and the refused report was taken for a trial lost to
     # another process (a warning per running trial).
-    import signal
-
     from sktune.pruners import MedianPruner
 
     search = TPESearchCV(
-        SleepyClassifier(delay=1.0),
+        _SleepyStartSignalling(delay=1.0),
         {"x": list(range(8))},
         n_iter=4,
         cv=3,
@@ -452,13 +479,10 @@ def test_ctrl_c_in_a_pruned_threaded_search_loses_no_trial(caplog, sigint_raises
         random_state=0,
     )
     with joblib.parallel_config(backend="threading"):
-        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                search.fit(X, y)
-        finally:
-            timer.cancel()
+        sender = _ctrl_c_during_the_first_fits()
+        with pytest.raises(KeyboardInterrupt):
+            search.fit(X, y)
+        sender.join()
         for thread in threading.enumerate():
             if thread.name.startswith("sktune"):
                 thread.join()

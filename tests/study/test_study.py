@@ -6,6 +6,7 @@ import datetime
 import math
 import pickle
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -905,6 +906,11 @@ def test_fixed_trial_runs_an_objective_outside_a_study():
     assert math.isnan(FixedTrial({"v": nan}).suggest_categorical("v", [nan, 1.0]))
     with pytest.raises(ValueError, match="not positive"):
         FixedTrial({"lr": 0.0}).suggest_float("lr", 1e-3, 1.0, log=True)
+    with pytest.raises(ValueError, match="not a finite number"):
+        FixedTrial({"lr": float("nan")}).suggest_float("lr", 0.0, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in range: no warning
+        assert FixedTrial({"k": "3"}).suggest_int("k", 0, 5) == 3
     with pytest.raises(ValueError):  # the same name as another kind
         trial.suggest_categorical("x", [1.0, 2.5])
 
