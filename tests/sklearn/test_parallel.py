@@ -200,8 +200,8 @@ def test_ctrl_c_ends_a_loky_search_and_its_fits(tmp_path, target):
 
 
 class _InterruptingClassifier(SleepyClassifier):
-    """x == 0 fails at once; x == 1 sends the process SIGINT once (as Ctrl-C
-    would) while the search waits for it after that failure."""
+    """x == 0 fails after 0.15 s; x == 1 sends the process SIGINT once (as
+    Ctrl-C would) while the search waits for it after that failure."""
 
     interrupted = False
 
@@ -209,8 +209,10 @@ class _InterruptingClassifier(SleepyClassifier):
         import signal
 
         if self.x == 0:
+            # (Not at once: the other trial must have been asked by then.)
+            threading.Event().wait(0.15)
             raise ValueError("boom")
-        threading.Event().wait(0.3)  # the search is waiting for this fit
+        threading.Event().wait(0.4)  # the search is waiting for this fit
         if not _InterruptingClassifier.interrupted:
             _InterruptingClassifier.interrupted = True
             os.kill(os.getpid(), signal.SIGINT)
