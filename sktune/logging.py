@@ -79,19 +79,22 @@ def _root() -> logging.Logger:
     return logging.getLogger(_ROOT)
 
 
-def _attach() -> None:
-    """Attach the default handler once (propagation off, as in Optuna)."""
+def _attach(again: bool = False) -> None:
+    """Attach the default handler (propagation off, as in Optuna): the first
+    time, or ``again`` after :func:`disable_default_handler`."""
     global _handler
     with _lock:
-        if _handler is not None:
+        if _handler is None:
+            _handler = _StderrHandler()
+            _handler.setFormatter(
+                logging.Formatter("[%(levelname)1.1s %(asctime)s] %(message)s")
+            )
+        elif not again:
             return
-        _handler = _StderrHandler()
-        _handler.setFormatter(
-            logging.Formatter("[%(levelname)1.1s %(asctime)s] %(message)s")
-        )
         root = _root()
-        root.addHandler(_handler)
-        root.propagate = False
+        if _handler not in root.handlers:
+            root.addHandler(_handler)
+            root.propagate = False
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -147,14 +150,7 @@ def set_verbosity(verbosity: int | str) -> None:
 
 def enable_default_handler() -> None:
     """Print sktune's messages to ``stderr`` with its own handler."""
-    with _lock:
-        if _handler is not None:
-            # Re-attach a handler that was disabled.
-            if _handler not in _root().handlers:
-                _root().addHandler(_handler)
-                _root().propagate = False
-            return
-    _attach()
+    _attach(again=True)
 
 
 def disable_default_handler() -> None:

@@ -216,30 +216,26 @@ def abort_calls(calls: Sequence[Any]) -> None:
         # each of them after the abort (dask's abort cancels nothing).
         parallel._exception = True
     for parallel in calls:
+        backend = getattr(parallel, "_backend", None)
         # loky's executor manager fails with a KeyError when it is killed
         # while submitted work waits for a worker (its queue of work ids
         # outlives the killed work items): empty that queue first. The work
         # items themselves are then failed by the kill.
-        executor = getattr(getattr(parallel, "_backend", None), "_workers", None)
-        work_ids = getattr(executor, "_work_ids", None)
+        work_ids = getattr(getattr(backend, "_workers", None), "_work_ids", None)
         if isinstance(work_ids, queue.Queue):
             try:
                 while True:
                     work_ids.get_nowait()
             except queue.Empty:
                 pass
-    for parallel in calls:
         # joblib's dask backend aborts by forgetting its futures; cancel them
         # on the cluster too (its map of submitted futures is private).
-        submitted = getattr(getattr(parallel, "_backend", None), "_results", None)
-        if isinstance(submitted, dict):
-            for future in list(submitted):
-                cancel = getattr(future, "cancel", None)
-                if callable(cancel):
-                    try:
-                        cancel()
-                    except Exception:  # best effort
-                        pass
+        submitted = getattr(backend, "_results", None)
+        for future in list(submitted) if isinstance(submitted, dict) else ():
+            try:
+                future.cancel()
+            except Exception:  # best effort
+                pass
     for parallel in calls:
         try:
             parallel._abort()

@@ -313,19 +313,18 @@ class Scheduler:
         KeyboardInterrupt propagate after the running trials are told FAIL."""
         self.study._stop_flag = False
         kind = _pool_kind()
-        local = self.study._thread_local
-        local.in_optimize = True  # callbacks may call study.stop()
         try:
-            if self.n_workers == 1 or kind == "process per call":
-                # joblib's multiprocessing backend starts a pool of n_jobs
-                # processes per call: one trial at a time, its folds on them.
-                runner = Runner(self.context, parallel=self.parallel)
-                while (candidate := self._claim()) is not None:
-                    self._run_trial(candidate, runner)
-            else:
-                self._run_threads(kind)
+            with self.study._in_loop():  # callbacks may call study.stop()
+                if self.n_workers == 1 or kind == "process per call":
+                    # joblib's multiprocessing backend starts a pool of n_jobs
+                    # processes per call: one trial at a time, its folds on
+                    # them.
+                    runner = Runner(self.context, parallel=self.parallel)
+                    while (candidate := self._claim()) is not None:
+                        self._run_trial(candidate, runner)
+                else:
+                    self._run_threads(kind)
         finally:
-            local.in_optimize = False
             self.study._stop_flag = False
 
     def _interrupt(self, pool: ThreadPoolExecutor) -> None:
@@ -359,13 +358,8 @@ class Scheduler:
         runner = self._runner = Runner(self.context, parallel=True, n_jobs=n_jobs)
 
         def drive(candidate: int) -> None:
-            local = self.study._thread_local
-            local.in_optimize = True  # (in this driver thread)
-            try:
-                with enter():
-                    self._run_trial(candidate, runner)
-            finally:
-                local.in_optimize = False
+            with enter(), self.study._in_loop():
+                self._run_trial(candidate, runner)
 
         pool = ThreadPoolExecutor(self.n_workers, thread_name_prefix="sktune")
         futures: set[Future[None]] = set()

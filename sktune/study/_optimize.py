@@ -193,26 +193,25 @@ def run_optimize(
             return True
 
     def one() -> None:
-        local.in_optimize = True  # (in this worker thread)
-        try:
-            frozen = run_trial(study, func, catch_t)
-            if bar is not None:
-                bar.update(1)
-            for callback in callbacks:
-                callback(study, frozen)
-        finally:
-            if gc_after_trial:
-                gc.collect()
+        with study._in_loop():  # (in this worker thread)
+            try:
+                frozen = run_trial(study, func, catch_t)
+                if bar is not None:
+                    bar.update(1)
+                for callback in callbacks:
+                    callback(study, frozen)
+            finally:
+                if gc_after_trial:
+                    gc.collect()
 
-    local.in_optimize = True
     try:
-        if n_jobs == 1:
-            while claim():
-                one()
-        else:
-            _run_threads(claim, one, n_jobs)
+        with study._in_loop():
+            if n_jobs == 1:
+                while claim():
+                    one()
+            else:
+                _run_threads(claim, one, n_jobs)
     finally:
-        local.in_optimize = False
         if bar is not None:
             bar.close()
         study._stop_flag = False

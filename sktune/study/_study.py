@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 import threading
 import warnings
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sktune._frozen import FrozenTrial, TrialState
@@ -537,6 +538,19 @@ class Study:
                 "optimisation loop to stop."
             )
         self._request_stop()
+
+    @contextmanager
+    def _in_loop(self) -> Iterator[None]:
+        """Mark this thread as running an optimisation loop of this study
+        (``optimize``'s, or a TPESearchCV search's), where :meth:`stop` may be
+        called and a nested ``optimize`` is refused."""
+        local = self._thread_local
+        was = getattr(local, "in_optimize", False)
+        local.in_optimize = True
+        try:
+            yield
+        finally:
+            local.in_optimize = was
 
     def _request_stop(self) -> None:
         """Stop the running loop, if any (for samplers: a grid sampler stops

@@ -41,6 +41,13 @@ def sigint_raises():
     signal.signal(signal.SIGINT, old)
 
 
+def _join_drivers() -> None:
+    """Wait for the search's driver threads (still in a fit after Ctrl-C)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("sktune"):
+            thread.join()
+
+
 class RunningAwareSampler(RandomSampler):
     """Records how many other trials were running when each one was sampled."""
 
@@ -241,9 +248,7 @@ def test_ctrl_c_while_waiting_after_an_error_fails_the_running_trials(
         with pytest.raises(KeyboardInterrupt):
             search.fit(X, y)
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
-    for thread in threading.enumerate():
-        if thread.name.startswith("sktune"):
-            thread.join()
+    _join_drivers()
     # Nothing changed once fit had raised.
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
     assert seen == []
@@ -380,9 +385,7 @@ def test_keyboard_interrupt_in_parallel_fails_running_trials_only():
         CountingClassifier.interrupt_at = None
         # Driver threads still in a fit finish in the background; wait for them
         # (they must not touch the study any more).
-        for thread in threading.enumerate():
-            if thread.name.startswith("sktune"):
-                thread.join()
+        _join_drivers()
     states = [t.state for t in study.trials]
     assert TrialState.FAIL in states and TrialState.COMPLETE in states
     assert TrialState.RUNNING not in states
@@ -408,9 +411,11 @@ class _SleepyStartSignalling(SleepyClassifier):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def _ctrl_c_during_the_first_fits(delay: float = 0.3) -> threading.Thread:
-    """SIGINT to this process ``delay`` s after the first fit has begun (a
-    fixed time could come before any trial under a loaded machine)."""
+def _fit_interrupted(search: TPESearchCV, delay: float = 0.3) -> None:
+    """Fit ``search`` with SIGINT sent to this process ``delay`` s after the
+    first fit has begun (a fixed time could come before any trial on a loaded
+    machine); KeyboardInterrupt must end it. Returns once the driver threads
+    have ended."""
     import signal
 
     _FIT_STARTED.clear()
@@ -420,9 +425,12 @@ def _ctrl_c_during_the_first_fits(delay: float = 0.3) -> threading.Thread:
             threading.Event().wait(delay)
             os.kill(os.getpid(), signal.SIGINT)
 
-    thread = threading.Thread(target=send, daemon=True)
-    thread.start()
-    return thread
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(X, y)
+    sender.join()
+    _join_drivers()
 
 
 @pytest.mark.parametrize("backend", ["threading", "dask"])
@@ -446,13 +454,7 @@ def test_ctrl_c_drops_the_queued_folds_of_threads_and_dask(
     else:
         context = joblib.parallel_config(backend="threading")
     with context:
-        sender = _ctrl_c_during_the_first_fits()
-        with pytest.raises(KeyboardInterrupt):
-            search.fit(X, y)
-        sender.join()
-        for thread in threading.enumerate():
-            if thread.name.startswith("sktune"):
-                thread.join()
+        _fit_interrupted(search)
         pause = threading.Event()
         if backend == "dask":
             from distributed import get_client
@@ -481,13 +483,7 @@ def test_ctrl_c_in_a_pruned_threaded_search_loses_no_trial(caplog, sigint_raises
         random_state=0,
     )
     with joblib.parallel_config(backend="threading"):
-        sender = _ctrl_c_during_the_first_fits()
-        with pytest.raises(KeyboardInterrupt):
-            search.fit(X, y)
-        sender.join()
-        for thread in threading.enumerate():
-            if thread.name.startswith("sktune"):
-                thread.join()
+        _fit_interrupted(search)
     assert "marked failed by another process" not in caplog.text
     assert {t.state for t in search.study_.trials} == {TrialState.FAIL}
 

@@ -300,19 +300,21 @@ def test_bad_study_or_storage_errors_name_the_parameter(data, url, tmp_path):
         empty.fit(X, y)
 
 
-def test_other_refit_with_callable_multimetric_scoring_is_refused(data, url):
+def _two_metrics(estimator, X_, y_):
+    """A callable scoring that returns two metrics, r2 first."""
     from sklearn.metrics import mean_absolute_error, r2_score
 
-    def two(estimator, X_, y_):
-        pred = estimator.predict(X_)
-        return {"r2": r2_score(y_, pred), "mae": -mean_absolute_error(y_, pred)}
+    pred = estimator.predict(X_)
+    return {"r2": r2_score(y_, pred), "mae": -mean_absolute_error(y_, pred)}
 
+
+def test_other_refit_with_callable_multimetric_scoring_is_refused(data, url):
     X, y = data
     space = {"alpha": FloatDistribution(0.1, 1.0)}
-    search(Ridge(), url, 2, space, scoring=two, refit="mae").fit(X, y)
+    search(Ridge(), url, 2, space, scoring=_two_metrics, refit="mae").fit(X, y)
     for refit in ("r2", False):  # False: the values would be the first, r2
         with pytest.raises(ValueError, match="'refit' parameter of TPESearchCV"):
-            search(Ridge(), url, 3, space, scoring=two, refit=refit).fit(X, y)
+            search(Ridge(), url, 3, space, scoring=_two_metrics, refit=refit).fit(X, y)
 
 
 def test_refit_name_with_a_single_callable_metric_resumes(data, url):
@@ -331,18 +333,12 @@ def test_refit_name_with_a_single_callable_metric_resumes(data, url):
 def test_callable_multimetric_first_metric_resumes_under_its_name(data, url):
     # refit=False keeps the first metric returned (r2) in the trial values:
     # resuming with refit="r2" holds the same metric, "mae" does not.
-    from sklearn.metrics import mean_absolute_error, r2_score
-
-    def two(estimator, X_, y_):
-        pred = estimator.predict(X_)
-        return {"r2": r2_score(y_, pred), "mae": -mean_absolute_error(y_, pred)}
-
     X, y = data
     space = {"alpha": FloatDistribution(0.1, 1.0)}
-    search(Ridge(), url, 2, space, scoring=two, refit=False).fit(X, y)
-    resumed = search(Ridge(), url, 3, space, scoring=two, refit="r2").fit(X, y)
+    search(Ridge(), url, 2, space, scoring=_two_metrics, refit=False).fit(X, y)
+    resumed = search(Ridge(), url, 3, space, scoring=_two_metrics, refit="r2").fit(X, y)
     assert len(resumed.cv_results_["params"]) == 3
-    again = search(Ridge(), url, 4, space, scoring=two, refit=False).fit(X, y)
+    again = search(Ridge(), url, 4, space, scoring=_two_metrics, refit=False).fit(X, y)
     assert len(again.cv_results_["params"]) == 4
     with pytest.raises(ValueError, match="'refit' parameter of TPESearchCV"):
-        search(Ridge(), url, 5, space, scoring=two, refit="mae").fit(X, y)
+        search(Ridge(), url, 5, space, scoring=_two_metrics, refit="mae").fit(X, y)
