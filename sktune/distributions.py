@@ -309,6 +309,13 @@ def _encode_choice(choice: Any) -> Any:
         return {"__tuple__": [_encode_choice(c) for c in choice]}
     if isinstance(choice, list):
         return {"__list__": [_encode_choice(c) for c in choice]}
+    if type(choice) is dict:
+        # Key-value pairs: JSON objects hold only string keys.
+        return {
+            "__dict__": [
+                [_encode_choice(k), _encode_choice(v)] for k, v in choice.items()
+            ]
+        }
     if isinstance(choice, OpaqueChoice):
         return {"__opaque__": choice.text}
     return {"__opaque__": _opaque_text(choice)}
@@ -351,6 +358,8 @@ def _decode_choice(obj: Any) -> Any:
             return tuple(_decode_choice(c) for c in obj["__tuple__"])
         if "__list__" in obj:
             return [_decode_choice(c) for c in obj["__list__"]]
+        if "__dict__" in obj:
+            return {_decode_choice(k): _decode_choice(v) for k, v in obj["__dict__"]}
         if "__float__" in obj:
             return float(obj["__float__"])
         if "__opaque__" in obj:
@@ -373,6 +382,9 @@ def _choice_key(choice: Any) -> str:
             return _choice_key(str.__str__(choice))  # (str() of an enum is its name)
         return _choice_key(int(choice) if isinstance(choice, int) else float(choice))
     encoded = _encode_choice(choice)
+    if isinstance(choice, dict) and "__dict__" in encoded:
+        # Equal dicts are one choice in any order.
+        encoded = {"__dict__": sorted(encoded["__dict__"], key=json.dumps)}
     tag = _SCALAR_TAGS.get(type(encoded))
     if tag is not None:  # numpy scalars
         return f"{tag}:{encoded!r}"

@@ -350,3 +350,25 @@ def test_a_large_offset_does_not_widen_the_step_grid():
     assert dist.contains(1e9 + 0.001)
     with pytest.raises(InvalidParameterError, match="divisor"):
         FloatDistribution(1e9, 1e9 + 0.0015, step=1e-3)
+
+
+def test_dict_choices_come_back_from_sqlite_as_dicts(tmp_path):
+    # Before, a dict was stored by its repr and read back as an OpaqueChoice,
+    # so best_params["layer"]["units"] raised TypeError (Optuna gives a dict).
+    import sktune
+
+    layers = [{"units": 64, "act": "relu"}, {"units": 8, 1: (2, None)}]
+    dist = CategoricalDistribution(layers)
+    back = json_to_distribution(distribution_to_json(dist))
+    assert back == dist and not dist.has_opaque_choices
+    assert back.choices[1] == {"units": 8, 1: (2, None)}
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = sktune.create_study(study_name="s", storage=url)
+    study.enqueue_trial({"layer": layers[0]})
+    study.optimize(
+        lambda t: t.suggest_categorical("layer", layers)["units"], n_trials=1
+    )
+    loaded = sktune.load_study(study_name="s", storage=url)
+    assert loaded.best_params["layer"] == layers[0]
+    assert type(loaded.best_params["layer"]) is dict
+    assert loaded.best_trial.distributions["layer"] == dist

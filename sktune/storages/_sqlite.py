@@ -235,7 +235,8 @@ class SQLiteStorage(BaseStorage):
     its RUNNING trials stop receiving heartbeats and another process marks
     them FAIL once ``grace_period`` has passed.
 
-    Categorical choices that JSON cannot hold (estimators, functions, ...) are
+    Categorical choices that are dicts, lists or tuples come back as such.
+    Choices that JSON cannot hold (estimators, functions, ...) are
     stored by ``repr`` in the distribution and by index in the trial. Every
     trial keeps its own distribution, so an index is only ever read against
     the list it was drawn from: read back, such a value is an

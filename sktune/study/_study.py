@@ -10,9 +10,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from sktune._frozen import FrozenTrial, TrialState
-from sktune._validation import param_error
+from sktune._validation import is_int, param_error
 from sktune.distributions import BaseDistribution
-from sktune.exceptions import DuplicatedStudyError, UpdateFinishedTrialError
+from sktune.exceptions import (
+    DuplicatedStudyError,
+    InvalidParameterError,
+    UpdateFinishedTrialError,
+)
 from sktune.pruners._base import BasePruner
 from sktune.samplers._base import BaseSampler
 from sktune.storages import BaseStorage, get_storage
@@ -290,7 +294,8 @@ class Study:
             The objective value; needed when ``state`` is COMPLETE. With
             ``state`` None, a value that cannot be the objective's (None, NaN,
             not a number, not exactly one value) fails the trial with a
-            warning, as in Optuna.
+            warning; with ``state`` COMPLETE, it raises ValueError and the
+            trial stays running. Both as in Optuna.
         state : TrialState or None
             COMPLETE (the default), PRUNED or FAIL. A pruned trial takes its
             last reported value as its value; PRUNED and FAIL take no value.
@@ -308,9 +313,20 @@ class Study:
         if isinstance(trial, Trial):
             trial_id = trial._trial_id
         else:
-            trial_id = self._storage.get_trial_id_from_study_id_trial_number(
-                self._study_id, int(trial)
-            )
+            if not is_int(trial):
+                raise param_error(
+                    "Study.tell", "trial", "a Trial or a trial number", trial
+                )
+            try:
+                trial_id = self._storage.get_trial_id_from_study_id_trial_number(
+                    self._study_id, int(trial)
+                )
+            except KeyError:
+                # ValueError, as in Optuna.
+                raise ValueError(
+                    f"The 'trial' parameter of Study.tell must be the number of "
+                    f"a trial of this study. Got {trial!r} instead."
+                ) from None
         stored = self._storage.get_trial(trial_id)
         frozen = trial._frozen if isinstance(trial, Trial) else stored
         current = stored.state
@@ -359,6 +375,12 @@ class Study:
                     )
             else:
                 out_value, why = check_value(value)
+            if why is not None and state == TrialState.COMPLETE:
+                # Asked for explicitly: refused, the trial stays running (Optuna).
+                raise ValueError(
+                    f"Trial {frozen.number} cannot be told COMPLETE: {why} "
+                    "The trial is still running."
+                )
             state = TrialState.COMPLETE
             if why is not None:
                 warnings.warn(
@@ -757,7 +779,7 @@ def _check_template(trial: Any, owner: str = "Study.add_trial") -> float | None:
     if state == TrialState.COMPLETE:
         checked, why = check_value(value)
         if why is not None or checked is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{subject} must have a value that is a "
                 f"number and not NaN when COMPLETE. Got value={value!r} instead."
             )

@@ -212,6 +212,15 @@ class Trial:
                         f"{distribution!r}."
                     )
                 value = distribution.choices[index]
+            elif isinstance(
+                distribution, CategoricalDistribution
+            ) and not distribution.contains(value):
+                # As Optuna: a value equal to a choice of another type (1.0
+                # for 1, read back from JSON or a DataFrame) is that choice.
+                for choice in distribution.choices:
+                    if _equals(value, choice):
+                        value = choice
+                        break
             if not distribution.contains(value):
                 warnings.warn(
                     f"The fixed value {value!r} of parameter {name!r} is outside "
@@ -268,13 +277,14 @@ class Trial:
         >>> trial = sktune.create_study().ask()
         >>> trial.report(0.5, step=1)
         """
-        if not is_real(value):
+        number = _to_float(value)
+        if number is None:
             raise TypeError(
                 f"The 'value' parameter of Trial.report must be a float. "
                 f"Got {value!r} instead."
             )
         if not is_int(step) or step < 0:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"The 'step' parameter of Trial.report must be an int >= 0. "
                 f"Got {step!r} instead."
             )
@@ -287,9 +297,8 @@ class Trial:
                 stacklevel=2,
             )
             return
-        value = float(value)
-        self.study._storage.set_trial_intermediate_value(self._trial_id, step, value)
-        frozen.intermediate_values = {**frozen.intermediate_values, step: value}
+        self.study._storage.set_trial_intermediate_value(self._trial_id, step, number)
+        frozen.intermediate_values = {**frozen.intermediate_values, step: number}
 
     def should_prune(self) -> bool:
         """Ask the study's pruner whether this trial should stop now.
@@ -500,19 +509,31 @@ def _equals(a: Any, b: Any) -> bool:
     return is_real(a) and is_real(b) and math.isnan(a) and math.isnan(b)
 
 
+def _to_float(value: Any) -> float | None:
+    """``float(value)`` for numbers and number-likes (a 0-d tensor or array),
+    None for text (even "1.5") and anything else ``float`` refuses."""
+    if isinstance(value, str | bytes | bytearray):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+    except OverflowError:  # an int beyond floats: infinite, with its sign
+        try:
+            return math.inf if value > 0 else -math.inf
+        except Exception:
+            return None
+
+
 def check_value(value: Any) -> tuple[float | None, str | None]:
     """Convert an objective's return value to a float, or say why not.
 
     Text is refused even when it spells a number ("1.5"), as documented.
     """
-    if isinstance(value, str | bytes | bytearray):
+    number = _to_float(value)
+    if number is None:
         return None, f"The objective returned {value!r}, which is not a number."
-    if isinstance(value, bool) or not is_real(value):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            return None, (f"The objective returned {value!r}, which is not a number.")
-    value = float(value)
+    value = number
     if math.isnan(value):
         return None, "The objective returned NaN."
     return value, None

@@ -942,3 +942,72 @@ def test_stop_outside_a_loop_is_refused_and_max_trials_callback_stops():
         trial = grid.ask()
         grid.tell(trial, trial.suggest_categorical("k", [0, 1]))
     assert sorted(t.params["k"] for t in grid.trials) == [0, 1]
+
+
+@pytest.mark.parametrize(("given", "choices"), [(1.0, [1, 2]), (0, [False, True])])
+def test_an_enqueued_value_equal_to_a_choice_is_that_choice(given, choices):
+    # As Optuna: a value read back from JSON or a DataFrame (1.0 for 1) is the
+    # choice it equals. Before, the trial warned "used anyway", then failed.
+    study = _study()
+    study.enqueue_trial({"c": given})
+    study.optimize(lambda t: float(t.suggest_categorical("c", choices)), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE
+    assert trial.params["c"] is choices[0]
+
+
+class _TensorLike:
+    """Like a 0-d torch tensor: a float through ``__float__`` only."""
+
+    def __float__(self) -> float:
+        return 0.25
+
+
+def test_report_takes_what_float_converts_but_not_text():
+    trial = _study().ask()
+    trial.report(_TensorLike(), step=0)
+    trial.report(np.float32(0.5), step=1)
+    trial.report(True, step=2)
+    assert trial._frozen.intermediate_values == {0: 0.25, 1: 0.5, 2: 1.0}
+    with pytest.raises(TypeError, match="'value' parameter of Trial.report"):
+        trial.report("0.5", step=3)
+    # A wrong type of step is a TypeError as in Optuna (and a ValueError).
+    with pytest.raises(TypeError, match="'step' parameter of Trial.report"):
+        trial.report(1.0, step=None)
+
+
+def test_an_int_beyond_floats_is_an_infinite_value_not_a_crash():
+    # Before: OverflowError out of optimize, and the trial stayed RUNNING.
+    study = _study()
+    study.optimize(lambda t: 10**400, n_trials=1)
+    study.optimize(lambda t: -(10**400), n_trials=1)
+    assert [t.value for t in study.trials] == [math.inf, -math.inf]
+    assert study.best_value == -math.inf
+
+
+def test_tell_names_a_bad_trial_number():
+    study = _study()
+    study.ask()
+    with pytest.raises(ValueError, match="'trial' parameter of Study.tell .* 7"):
+        study.tell(7, 1.0)
+    with pytest.raises(TypeError, match="'trial' parameter of Study.tell"):
+        study.tell("0", 1.0)
+    assert study.trials[0].state == TrialState.RUNNING
+
+
+@pytest.mark.parametrize("told", [math.nan, "x", [1.0, 2.0]])
+def test_tell_complete_with_an_unusable_value_raises_and_keeps_the_trial(told):
+    # As Optuna: state=COMPLETE given explicitly refuses the value; without a
+    # state, the same value fails the trial with a warning.
+    study = _study()
+    trial = study.ask()
+    with pytest.raises(ValueError, match="cannot be told COMPLETE"):
+        study.tell(trial, told, state=TrialState.COMPLETE)
+    assert study.trials[0].state == TrialState.RUNNING
+    assert study.tell(trial, 0.5, state=TrialState.COMPLETE).value == 0.5
+
+
+def test_create_trial_with_a_value_of_the_wrong_type_is_a_type_error():
+    for value in ("abc", [1.0, 2.0]):
+        with pytest.raises(TypeError, match="must have a value that is a number"):
+            sktune.create_trial(value=value, params={}, distributions={})
