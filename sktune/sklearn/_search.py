@@ -316,6 +316,13 @@ class TPESearchCV(_compat.BaseSearchCV):
 
     # -- checks that parameter constraints cannot express ------------------------
     def _check_extra_params(self) -> list:
+        if isinstance(self.estimator, type):
+            # (it has a ``fit`` attribute, so the constraints let it through)
+            name = self.estimator.__name__
+            raise InvalidParameterError(
+                f"The 'estimator' parameter of {_OWNER} must be an estimator "
+                f"instance ({name}()). Got the class {name} instead."
+            )
         if self.show_progress_bar:
             tqdm_class()  # a missing extra fails before the study is touched
         callbacks = list(self.callbacks or [])
@@ -605,9 +612,6 @@ class TPESearchCV(_compat.BaseSearchCV):
         finally:
             if bar is not None:
                 bar.close()
-        if search_ctx is not None:
-            search_ctx.call_on_fit_task_end(estimator=self)
-
         records = self._records(study, space)
         if not records:
             raise ValueError(
@@ -619,6 +623,9 @@ class TPESearchCV(_compat.BaseSearchCV):
             # in any order).
             outs = [o for n in sorted(scheduler.outs) for o in scheduler.outs[n]]
             _compat._warn_or_raise_about_fit_failures(outs, self.error_score)
+        # After the checks of the fits, as scikit-learn's searches end it.
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
         results = build_cv_results(
             records,
             n_splits,

@@ -289,6 +289,13 @@ def test_none_param_value_is_kept():
     assert sorted(values, key=str) == [0, None]
 
 
+def test_an_estimator_class_is_refused_by_name():
+    # It has a fit attribute, so the constraints passed it; the error came from
+    # deep inside, as "get_params() missing 1 required positional argument".
+    with pytest.raises(TypeError, match="'estimator' parameter .* class Counting"):
+        TPESearchCV(CountingClassifier, {"x": [1, 2]}, n_iter=2).fit(X, y)
+
+
 # -- the space -------------------------------------------------------------------------
 def test_bad_space_fails_before_any_fit():
     CountingClassifier.n_fits = 0

@@ -218,6 +218,21 @@ def test_failed_fit_tears_callbacks_down():
     assert counts[("begin", "fit")] == 1
 
 
+def test_the_search_task_is_not_ended_when_every_fit_fails():
+    # As RandomizedSearchCV: "All the fits failed" is raised while the search
+    # task runs; its end was reported first before.
+    recorders = {}
+    for cls, kw in [(RandomizedSearchCV, {"random_state": 0}), (TPESearchCV, {})]:
+        recorder = recorders[cls.__name__] = Recorder()
+        search = cls(LogisticRegression(), {"C": [-1.0, -2.0]}, n_iter=2, cv=2, **kw)
+        with pytest.raises(ValueError, match="All the 4 fits failed"):
+            search.set_callbacks(recorder).fit(X, y)
+    counts = {name: r.counts() for name, r in recorders.items()}
+    assert counts["TPESearchCV"] == counts["RandomizedSearchCV"]
+    assert counts["TPESearchCV"][("end", "search")] == 0
+    assert counts["TPESearchCV"][("teardown", "fit")] == 1
+
+
 class _TaskIds(AutoRecorder):
     """Records (task_id, C) of each evaluation."""
 
