@@ -390,6 +390,8 @@ def test_history_is_incremental():
         ({"multivariate": "yes"}, "'multivariate' parameter of TPESampler"),
         ({"constant_liar": 1}, "'constant_liar' parameter of TPESampler"),
         ({"seed": -3}, "'seed' parameter of TPESampler"),
+        ({"correlated_fraction": 1.5}, "'correlated_fraction' parameter of TPE"),
+        ({"correlated_fraction": "half"}, "'correlated_fraction' parameter of TPE"),
         (
             {"group": True, "multivariate": False},
             "'group' parameter of TPESampler must be False when multivariate=False",
@@ -507,3 +509,45 @@ def test_reusing_the_good_estimator_changes_no_proposal(
     )
     assert run() == cached
     assert n_cached < len(builds) - n_cached  # (the cache was used)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5])
+def test_correlated_fraction_redraws_the_candidates_of_each_proposal(
+    fraction, monkeypatch
+):
+    from sktune.samplers._tpe._parzen import ParzenEstimator
+
+    seen = []
+    redraw = ParzenEstimator.resample_correlated
+
+    def spy(self, rng, x, frac):
+        seen.append((len(x), frac))
+        redraw(self, rng, x, frac)
+
+    monkeypatch.setattr(ParzenEstimator, "resample_correlated", spy)
+    sampler = TPESampler(seed=0, n_startup_trials=5, correlated_fraction=fraction)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_quadratic, n_trials=12)
+    # Once per model-based proposal, on all 24 candidates (none when 0).
+    assert seen == ([(24, 0.5)] * 7 if fraction else [])
+
+
+def test_tpe_search_cv_draws_correlated_candidates_by_default(monkeypatch):
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from sktune.samplers._tpe._parzen import ParzenEstimator
+
+    calls = []
+    redraw = ParzenEstimator.resample_correlated
+    monkeypatch.setattr(
+        ParzenEstimator,
+        "resample_correlated",
+        lambda self, rng, x, frac: calls.append(frac) or redraw(self, rng, x, frac),
+    )
+    X, y = make_classification(60, 4, random_state=0)
+    space = {"C": sktune.distributions.FloatDistribution(1e-3, 1e3, log=True)}
+    sktune.TPESearchCV(
+        LogisticRegression(), space, n_iter=14, cv=2, random_state=0
+    ).fit(X, y)
+    assert calls == [0.5] * 7  # 7 start-up trials (half of n_iter), 7 proposals

@@ -290,3 +290,60 @@ def test_all_present_fast_path_matches_general_path():
         rtol=1e-12,
         atol=1e-12,
     )
+
+
+def _diagonal_group(specs, n_dims=2):
+    """Four good trials on the diagonal x = y (and a categorical, if any)."""
+    t = np.array([0.2, 0.4, 0.6, 0.8])
+    mu = np.column_stack([t, t] + [np.array([0.0, 1.0, 0.0, 1.0])] * (n_dims - 2))
+    present = np.ones(mu.shape, dtype=bool)
+    sigma = bandwidths(mu, present, np.ones(4), specs)
+    return ParzenEstimator(
+        mu, present, np.ones(4), sigma, specs, prior_weight=1.0,
+        cat_smoothing=0.2, eps=0.05,
+    )  # fmt: skip
+
+
+def test_correlated_draws_follow_the_good_group_along_its_diagonal():
+    # Product kernels spread as much across the diagonal as along it; the
+    # full-covariance kernels spread along it, so x - y stays small.
+    pe = _diagonal_group([DimSpec(CONTINUOUS), DimSpec(CONTINUOUS)])
+    rng = np.random.default_rng(0)
+    plain, _ = pe.sample(rng, 4000)
+    redrawn = plain.copy()
+    pe.resample_correlated(rng, redrawn, 1.0)
+    across = lambda x: np.std(x[:, 0] - x[:, 1])  # noqa: E731
+    along = lambda x: np.std(x[:, 0] + x[:, 1])  # noqa: E731
+    assert np.all(redrawn != plain)
+    assert across(redrawn) < 0.5 * across(plain)
+    assert along(redrawn) > 0.9 * along(plain)
+    assert redrawn.min() >= 0.0 and redrawn.max() <= 1.0
+
+
+def test_correlated_draws_replace_the_fraction_and_keep_grids_and_choices():
+    specs = [DimSpec(CONTINUOUS), DimSpec(DISCRETE, 5), DimSpec(CATEGORICAL, 2)]
+    pe = _diagonal_group(specs, n_dims=3)
+    rng = np.random.default_rng(1)
+    x, _ = pe.sample(rng, 24)
+    before = x.copy()
+    pe.resample_correlated(rng, x, 0.5)
+    changed = (x != before).any(axis=1)
+    assert changed.sum() == 12
+    np.testing.assert_array_equal(x[:, 2], before[:, 2])  # categoricals kept
+    np.testing.assert_array_equal(x[:, 1], snap(specs[1], x[:, 1]))
+    again = x.copy()
+    pe.resample_correlated(rng, x, 0.0)
+    np.testing.assert_array_equal(x, again)
+
+
+def test_correlated_draws_leave_conditional_groups_alone():
+    specs = [DimSpec(CONTINUOUS), DimSpec(CONTINUOUS)]
+    mu = np.array([[0.2, 0.2], [0.4, np.nan], [0.6, 0.6]])
+    present = ~np.isnan(mu)
+    pe = ParzenEstimator(
+        mu, present, np.ones(3), bandwidths(mu, present, np.ones(3), specs), specs,
+        prior_weight=1.0, cat_smoothing=0.2, eps=0.05,
+    )  # fmt: skip
+    x = np.full((10, 2), 0.5)
+    pe.resample_correlated(np.random.default_rng(0), x, 1.0)
+    assert np.all(x == 0.5)

@@ -627,3 +627,58 @@ class ParzenEstimator:
             x[:, fixed_present] = fixed[fixed_present]
             pres[:, fixed_present] = True
         return x, pres
+
+    def resample_correlated(
+        self, rng: np.random.Generator, x: np.ndarray, fraction: float
+    ) -> None:
+        """Redraw a ``fraction`` of the points ``x`` (drawn from this estimator,
+        every dimension present) from full-covariance kernels, in place.
+
+        The product kernels see each dimension on its own; where the good
+        trials lie along a diagonal ridge, candidates spread along it only
+        through these. Each redrawn point is ``mu_i + h L z`` for a component
+        ``i`` chosen by weight: ``L L^T`` is the weighted covariance of the
+        components' numeric coordinates plus ``diag((s_j / 2)^2)`` (``s_j``
+        the median bandwidth in dimension ``j``, so that directions the
+        components do not span keep a narrow spread), and ``h = n ** (-1 /
+        (d + 4))`` is Scott's factor (Scott 1992). Draws outside the unit box
+        are redrawn up to 20 times, then clipped; grids are snapped to their
+        cells. As in CMA-ES (Hansen and Ostermeier 2001), the spread follows
+        the shape of the good region; here the shape is read from the good
+        group rather than adapted over generations.
+
+        Nothing is redrawn with fewer than two components or some dimension
+        absent (conditional spaces), or without numeric dimensions.
+        """
+        n_comp, num = self.n_components, self._numeric
+        if not self.all_present or n_comp < 2 or not num:
+            return
+        k = int(round(fraction * len(x)))
+        if k == 0:
+            return
+        w = np.exp(self.log_w[:-1])
+        w = w / w.sum()
+        mu = self.mu[:, num]
+        dev = mu - w @ mu
+        spread = np.median(self.sigma[:, num], axis=0) / 2.0
+        cov = (w[:, None] * dev).T @ dev + np.diag(spread**2)
+        d = len(num)
+        chol = np.linalg.cholesky(cov) * n_comp ** (-1.0 / (d + 4))
+        rows = rng.choice(len(x), size=k, replace=False)
+        comp = rng.choice(n_comp, size=k, p=w)
+        out = np.empty((k, d))
+        todo = np.arange(k)
+        for _ in range(20):
+            y = mu[comp[todo]] + rng.standard_normal((len(todo), d)) @ chol.T
+            inside = ((y >= 0.0) & (y <= 1.0)).all(axis=1)
+            out[todo[inside]] = y[inside]
+            todo = todo[~inside]
+            if not len(todo):
+                break
+        if len(todo):
+            y = mu[comp[todo]] + rng.standard_normal((len(todo), d)) @ chol.T
+            out[todo] = np.clip(y, 0.0, 1.0)
+        for i, j in enumerate(num):
+            if self.specs[j].kind != CONTINUOUS:
+                out[:, i] = snap(self.specs[j], out[:, i])
+        x[np.ix_(rows, num)] = out
