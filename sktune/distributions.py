@@ -305,20 +305,49 @@ def _encode_choice(choice: Any) -> Any:
         if math.isfinite(choice):
             return choice
         return {"__float__": repr(choice)}
+    encoded: Any = None
     if isinstance(choice, tuple):
-        return {"__tuple__": [_encode_choice(c) for c in choice]}
-    if isinstance(choice, list):
-        return {"__list__": [_encode_choice(c) for c in choice]}
-    if type(choice) is dict:
+        encoded = {"__tuple__": [_encode_choice(c) for c in choice]}
+    elif isinstance(choice, list):
+        encoded = {"__list__": [_encode_choice(c) for c in choice]}
+    elif type(choice) is dict:
         # Key-value pairs: JSON objects hold only string keys.
-        return {
-            "__dict__": [
-                [_encode_choice(k), _encode_choice(v)] for k, v in choice.items()
-            ]
-        }
+        pairs = [[_encode_choice(k), _encode_choice(v)] for k, v in choice.items()]
+        encoded = {"__dict__": pairs}
+    if encoded is not None:
+        # A container holding an object JSON cannot hold is stored whole by its
+        # text: read back, it is one OpaqueChoice, whose position in the list
+        # tells it apart from other choices of the same text.
+        if _holds_opaque(encoded):
+            return {"__opaque__": _opaque_text(choice)}
+        return encoded
     if isinstance(choice, OpaqueChoice):
         return {"__opaque__": choice.text}
     return {"__opaque__": _opaque_text(choice)}
+
+
+def _holds_opaque(encoded: Any) -> bool:
+    """Whether an encoded choice holds an opaque part, at any depth."""
+    if isinstance(encoded, dict):
+        return "__opaque__" in encoded or any(
+            _holds_opaque(v) for v in encoded.values()
+        )
+    if isinstance(encoded, list):
+        return any(_holds_opaque(v) for v in encoded)
+    return False
+
+
+def _canonical(encoded: Any) -> Any:
+    """An encoded choice with the pairs of its dicts sorted, at any depth, so
+    that equal dicts are one choice in any key order."""
+    if isinstance(encoded, list):
+        return [_canonical(v) for v in encoded]
+    if not isinstance(encoded, dict):
+        return encoded
+    if "__dict__" in encoded:
+        pairs = [_canonical(p) for p in encoded["__dict__"]]
+        return {"__dict__": sorted(pairs, key=json.dumps)}
+    return {k: _canonical(v) for k, v in encoded.items()}
 
 
 def _opaque_text(obj: Any) -> str:
@@ -381,10 +410,7 @@ def _choice_key(choice: Any) -> str:
         if isinstance(choice, str):
             return _choice_key(str.__str__(choice))  # (str() of an enum is its name)
         return _choice_key(int(choice) if isinstance(choice, int) else float(choice))
-    encoded = _encode_choice(choice)
-    if isinstance(choice, dict) and "__dict__" in encoded:
-        # Equal dicts are one choice in any order.
-        encoded = {"__dict__": sorted(encoded["__dict__"], key=json.dumps)}
+    encoded = _canonical(_encode_choice(choice))
     tag = _SCALAR_TAGS.get(type(encoded))
     if tag is not None:  # numpy scalars
         return f"{tag}:{encoded!r}"

@@ -372,3 +372,27 @@ def test_dict_choices_come_back_from_sqlite_as_dicts(tmp_path):
     assert loaded.best_params["layer"] == layers[0]
     assert type(loaded.best_params["layer"]) is dict
     assert loaded.best_trial.distributions["layer"] == dist
+
+
+def test_equal_dicts_are_one_choice_in_any_order_at_any_depth():
+    a = {"opt": {"C": 1, "tol": 1e-3}, "steps": [{"x": 1, "y": (2, {"p": 0, "q": 1})}]}
+    b = {"steps": [{"y": (2, {"q": 1, "p": 0}), "x": 1}], "opt": {"tol": 1e-3, "C": 1}}
+    dist = CategoricalDistribution([a, "other"])
+    assert dist.to_internal_repr(b) == 0.0
+    assert dist == CategoricalDistribution([b, "other"])
+    check_distribution_compatibility(
+        json_to_distribution(distribution_to_json(dist)),
+        CategoricalDistribution([b, "other"]),
+        "p",
+    )
+
+
+def test_an_enqueued_dict_with_int_keys_comes_back_from_sqlite(tmp_path):
+    import sktune
+
+    weights = [None, {0: 1, 1: 3}]
+    study = sktune.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    study.enqueue_trial({"cw": weights[1]})
+    study.optimize(lambda t: float(t.suggest_categorical("cw", weights) is None), 1)
+    assert study.trials[0].state.name == "COMPLETE"
+    assert study.trials[0].params["cw"] == {0: 1, 1: 3}

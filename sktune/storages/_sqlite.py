@@ -123,7 +123,7 @@ _MAX_LISTED_IDS = 200
 _JSON_SCALARS = (str, int, float, bool, type(None))
 # Keys of the one-key dicts that stand for a tuple, an opaque object, or an
 # escaped user dict whose only key is one of these.
-_TAGS = ("__tuple__", "__opaque__", "__dict__")
+_TAGS = ("__tuple__", "__opaque__", "__dict__", "__pairs__")
 
 
 def _tag(value: Any, opaque: bool) -> Any:
@@ -139,6 +139,11 @@ def _tag(value: Any, opaque: bool) -> Any:
     if isinstance(value, list):
         return [_tag(v, opaque) for v in value]
     if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            # JSON objects hold string keys only: other keys (a dict choice
+            # {0: 1, 1: 3}) go as key-value pairs, to come back as they were.
+            pairs = [[_tag(k, opaque), _tag(v, opaque)] for k, v in value.items()]
+            return {"__pairs__": pairs}
         tagged = {k: _tag(v, opaque) for k, v in value.items()}
         if len(value) == 1 and next(iter(value)) in _TAGS:
             # A user's dict that looks like a tag is escaped, so that it comes
@@ -158,6 +163,8 @@ def _untag(value: Any) -> Any:
             return {k: _untag(v) for k, v in value["__dict__"].items()}
         if len(value) == 1 and "__tuple__" in value:
             return tuple(_untag(v) for v in value["__tuple__"])
+        if len(value) == 1 and "__pairs__" in value:
+            return {_untag(k): _untag(v) for k, v in value["__pairs__"]}
         if len(value) == 1 and "__opaque__" in value:
             return OpaqueChoice(value["__opaque__"])
         return {k: _untag(v) for k, v in value.items()}

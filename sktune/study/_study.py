@@ -321,7 +321,7 @@ class Study:
                 trial_id = self._storage.get_trial_id_from_study_id_trial_number(
                     self._study_id, int(trial)
                 )
-            except KeyError:
+            except (KeyError, OverflowError):  # (beyond SQLite's integers)
                 # ValueError, as in Optuna.
                 raise ValueError(
                     f"The 'trial' parameter of Study.tell must be the number of "

@@ -198,35 +198,34 @@ class Trial:
         fixed = frozen.system_attrs.get(FIXED_PARAMS_KEY)
         if fixed is not None and name in fixed:
             value = fixed[name]
-            if (
-                isinstance(distribution, CategoricalDistribution)
-                and isinstance(value, dict)
-                and "__index__" in value
-            ):
-                index = value["__index__"]
-                n_choices = len(distribution.choices)
-                if not (isinstance(index, int) and 0 <= index < n_choices):
-                    raise ValueError(
-                        f"The enqueued choice index {index!r} of parameter {name!r} "
-                        f"is not one of the {n_choices} choices of "
-                        f"{distribution!r}."
+            if not isinstance(distribution, CategoricalDistribution):
+                if not distribution.contains(value):
+                    warnings.warn(
+                        f"The fixed value {value!r} of parameter {name!r} is "
+                        f"outside {distribution!r}; it is used anyway.",
+                        stacklevel=3,
                     )
-                value = distribution.choices[index]
-            elif isinstance(
-                distribution, CategoricalDistribution
-            ) and not distribution.contains(value):
-                # As Optuna: a value equal to a choice of another type (1.0
-                # for 1, read back from JSON or a DataFrame) is that choice.
-                for choice in distribution.choices:
-                    if _equals(value, choice):
-                        value = choice
-                        break
-            if not distribution.contains(value):
-                warnings.warn(
-                    f"The fixed value {value!r} of parameter {name!r} is outside "
-                    f"{distribution!r}; it is used anyway.",
-                    stacklevel=3,
-                )
+            elif not distribution.contains(value):
+                if isinstance(value, dict) and list(value) == ["__index__"]:
+                    # A choice by position (TPESearchCV enqueues choices that
+                    # JSON cannot hold this way).
+                    index = value["__index__"]
+                    n_choices = len(distribution.choices)
+                    if not (isinstance(index, int) and 0 <= index < n_choices):
+                        raise ValueError(
+                            f"The enqueued choice index {index!r} of parameter "
+                            f"{name!r} is not one of the {n_choices} choices of "
+                            f"{distribution!r}."
+                        )
+                    value = distribution.choices[index]
+                else:
+                    # As Optuna: a value equal to a choice of another type
+                    # (1.0 for 1, read back from JSON or a DataFrame) is that
+                    # choice; a value equal to none fails below.
+                    for choice in distribution.choices:
+                        if _equals(value, choice):
+                            value = choice
+                            break
         elif distribution.single():
             value = distribution.to_external_repr(
                 distribution.to_internal_repr(

@@ -551,3 +551,13 @@ def test_tpe_search_cv_draws_correlated_candidates_by_default(monkeypatch):
         LogisticRegression(), space, n_iter=14, cv=2, random_state=0
     ).fit(X, y)
     assert calls == [0.5] * 7  # 7 start-up trials (half of n_iter), 7 proposals
+
+
+def test_correlated_draws_with_zero_user_weights_use_the_prior_alone():
+    # rng.choice failed on the NaN probabilities of all-zero weights.
+    sampler = TPESampler(
+        seed=0, n_startup_trials=5, correlated_fraction=0.5, weights=np.zeros
+    )
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_quadratic, n_trials=10)
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)

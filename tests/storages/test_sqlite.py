@@ -394,6 +394,45 @@ def test_branches_of_one_run_may_use_different_opaque_lists(url):
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
 
 
+@pytest.mark.parametrize("wrap", ["dict", "tuple"])
+def test_containers_of_the_same_text_keep_their_positions(url, wrap):
+    # Two arrays whose reprs are equal, inside dict (or tuple) choices: read
+    # back from the file, the trial that fitted b was listed as a, and
+    # best_params_ named a with b's score.
+    from sklearn.base import BaseEstimator
+
+    class Weighted(BaseEstimator):
+        """Scores ``w[1000]`` of its ``cfg``'s array."""
+
+        def __init__(self, cfg=None):
+            self.cfg = cfg
+
+        def fit(self, X, y):
+            cfg = self.cfg
+            self.score_ = float((cfg["w"] if wrap == "dict" else cfg[1])[1000])
+            return self
+
+        def score(self, X, y):
+            return self.score_
+
+    a = np.zeros(2000)
+    b = a.copy()
+    b[1000] = 1.0
+    assert repr(a) == repr(b)
+    space = {"cfg": [{"w": a}, {"w": b}] if wrap == "dict" else [("x", a), ("x", b)]}
+    X, y = np.zeros((20, 1)), np.zeros(20)
+    for n_iter in (2, 2):  # the second fit resumes the stored study
+        search = sktune.TPESearchCV(
+            Weighted(), space, n_iter=n_iter, cv=2, storage=url, study_name="s"
+        ).fit(X, y)
+        fitted = [
+            Weighted(p["cfg"]).fit(X, y).score_ for p in search.cv_results_["params"]
+        ]
+        assert fitted == list(search.cv_results_["mean_test_score"])
+        assert search.best_score_ == 1.0
+        assert search.best_params_["cfg"] is space["cfg"][1]
+
+
 # -- robustness: URLs, schema, pickling, threads, fork ---------------------------------
 def test_url_and_argument_checks(tmp_path):
     path = tmp_path / "p.db"

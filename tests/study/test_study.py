@@ -1011,3 +1011,32 @@ def test_create_trial_with_a_value_of_the_wrong_type_is_a_type_error():
     for value in ("abc", [1.0, 2.0]):
         with pytest.raises(TypeError, match="must have a value that is a number"):
             sktune.create_trial(value=value, params={}, distributions={})
+
+
+def test_an_enqueued_value_equal_to_no_choice_fails_without_a_false_warning():
+    # The warning said the value "is used anyway" just before the trial failed.
+    study = _study()
+    study.enqueue_trial({"c": 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="value 3 of parameter 'c' cannot be"):
+            study.optimize(lambda t: t.suggest_categorical("c", [1, 2]), n_trials=1)
+    assert study.trials[0].state == TrialState.FAIL
+
+
+def test_an_enqueued_dict_choice_is_itself_even_when_it_looks_like_an_index():
+    # TPESearchCV enqueues choices by position as {"__index__": i}; a dict
+    # choice of that form was read as a position (and failed beyond it).
+    choices = [{"__index__": 5}, {"__index__": 0}]
+    study = _study()
+    for choice in choices:
+        study.enqueue_trial({"c": choice})
+    study.optimize(lambda t: len(str(t.suggest_categorical("c", choices))), n_trials=2)
+    assert [t.params["c"] for t in study.trials] == choices
+
+
+def test_tell_of_a_number_beyond_sqlite_integers_is_a_value_error(tmp_path):
+    study = sktune.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    study.ask()
+    with pytest.raises(ValueError, match="'trial' parameter of Study.tell"):
+        study.tell(2**70, 1.0)

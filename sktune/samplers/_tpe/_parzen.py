@@ -647,8 +647,8 @@ class ParzenEstimator:
         the shape of the good region; here the shape is read from the good
         group rather than adapted over generations.
 
-        Nothing is redrawn with fewer than two components or some dimension
-        absent (conditional spaces), or without numeric dimensions.
+        Nothing is redrawn with fewer than two components of positive weight,
+        some dimension absent (conditional spaces), or no numeric dimension.
         """
         n_comp, num = self.n_components, self._numeric
         if not self.all_present or n_comp < 2 or not num:
@@ -657,6 +657,8 @@ class ParzenEstimator:
         if k == 0:
             return
         w = np.exp(self.log_w[:-1])
+        if not w.sum() > 0:  # (user weights all zero: only the prior is left)
+            return
         w = w / w.sum()
         mu = self.mu[:, num]
         dev = mu - w @ mu

@@ -235,9 +235,12 @@ class TPESampler(LockedState, BaseSampler):
         good region that lies along a diagonal. Each such candidate is a good
         trial plus Gaussian noise whose covariance is the good group's,
         widened by half the median kernel bandwidth in every dimension and
-        scaled by Scott's factor. It applies to draws that fix no parameter
-        and have every parameter present (in a conditional space, only where
-        all the good trials share their parameters). TPESearchCV's default
+        scaled by Scott's factor. It applies to a trial's first draw, over
+        the parameters every trial has: in a conditional space, the
+        parameters of a branch (drawn once the branch is chosen) keep the
+        product kernels. With ``multivariate=False``, each parameter's draw
+        is redrawn from one-dimensional kernels of the group's spread.
+        TPESearchCV's default
         sampler uses 0.5; here the default stays 0, because on the synthetic
         functions 0.5 scored 61.7 against 64.1 (``docs/benchmarks.md``).
     seed : int or None, default=None
