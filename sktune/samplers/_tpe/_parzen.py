@@ -656,31 +656,56 @@ class ParzenEstimator:
         k = int(round(fraction * len(x)))
         if k == 0:
             return
-        w = np.exp(self.log_w[:-1])
-        if not w.sum() > 0:  # (user weights all zero: only the prior is left)
+        model = self._correlated_model()
+        if model is None:
             return
-        w = w / w.sum()
-        mu = self.mu[:, num]
-        dev = mu - w @ mu
-        spread = np.median(self.sigma[:, num], axis=0) / 2.0
-        cov = (w[:, None] * dev).T @ dev + np.diag(spread**2)
+        w, mu, chol, cols = model  # (chol transposed)
         d = len(num)
-        chol = np.linalg.cholesky(cov) * n_comp ** (-1.0 / (d + 4))
         rows = rng.choice(len(x), size=k, replace=False)
         comp = rng.choice(n_comp, size=k, p=w)
         out = np.empty((k, d))
         todo = np.arange(k)
+        centre = mu[comp]
         for _ in range(20):
-            y = mu[comp[todo]] + rng.standard_normal((len(todo), d)) @ chol.T
-            inside = ((y >= 0.0) & (y <= 1.0)).all(axis=1)
-            out[todo[inside]] = y[inside]
-            todo = todo[~inside]
-            if not len(todo):
+            y = centre + rng.standard_normal((len(todo), d)) @ chol
+            outside = ((y < 0.0) | (y > 1.0)).any(axis=1)
+            if not outside.any():
+                out[todo] = y
+                todo = todo[:0]
                 break
+            inside = ~outside
+            out[todo[inside]] = y[inside]
+            todo, centre = todo[outside], centre[outside]
         if len(todo):
-            y = mu[comp[todo]] + rng.standard_normal((len(todo), d)) @ chol.T
+            y = centre + rng.standard_normal((len(todo), d)) @ chol
             out[todo] = np.clip(y, 0.0, 1.0)
         for i, j in enumerate(num):
             if self.specs[j].kind != CONTINUOUS:
                 out[:, i] = snap(self.specs[j], out[:, i])
-        x[np.ix_(rows, num)] = out
+        x[rows[:, None], cols] = out
+
+    def _correlated_model(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Weights, numeric centres, scaled Cholesky factor and numeric
+        columns of the full-covariance kernels (computed once: a good group's
+        estimator serves many proposals); None without positive weights."""
+        try:
+            return self.__dict__["_correlated"]
+        except KeyError:
+            pass
+        num = self._numeric
+        w = np.exp(self.log_w[:-1])
+        model = None
+        if w.sum() > 0:  # (user weights all zero: only the prior is left)
+            w = w / w.sum()
+            mu = self.mu[:, num]
+            dev = mu - w @ mu
+            spread = np.median(self.sigma[:, num], axis=0) / 2.0
+            cov = (w[:, None] * dev).T @ dev + np.diag(spread**2)
+            scale = self.n_components ** (-1.0 / (len(num) + 4))
+            # (transposed: draws are rows, z @ L^T)
+            chol_t = np.ascontiguousarray(np.linalg.cholesky(cov).T) * scale
+            model = w, mu, chol_t, np.array(num)
+        self.__dict__["_correlated"] = model
+        return model
