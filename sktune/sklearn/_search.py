@@ -51,9 +51,7 @@ _MAX_CALLBACK_EVALUATIONS = 10_000
 def _default_sampler(seed: int) -> BaseSampler:
     from sktune.samplers import TPESampler
 
-    # Half the candidates from full-covariance kernels: better on the
-    # scikit-learn problems of docs/benchmarks.md (session 20).
-    return TPESampler(seed=seed, correlated_fraction=0.5)
+    return TPESampler(seed=seed)
 
 
 class TPESearchCV(_compat.BaseSearchCV):
@@ -112,9 +110,8 @@ class TPESearchCV(_compat.BaseSearchCV):
         Add the training scores to ``cv_results_``.
     sampler : BaseSampler or None, default=None
         The sampler; None for :class:`~sktune.samplers.TPESampler` seeded
-        from ``random_state``, with ``correlated_fraction=0.5``. A copy is
-        used, so refitting gives the same candidates. ``RandomSampler`` makes
-        the search a random search.
+        from ``random_state``. A copy is used, so refitting gives the same
+        candidates. ``RandomSampler`` makes the search a random search.
     pruner : BasePruner or None, default=None
         Stops unpromising candidates between work units (folds, epochs or
         estimators; see ``resource``). ``cv_results_`` then

@@ -240,9 +240,12 @@ class TPESampler(LockedState, BaseSampler):
         parameters of a branch (drawn once the branch is chosen) keep the
         product kernels. With ``multivariate=False``, each parameter's draw
         is redrawn from one-dimensional kernels of the group's spread.
-        TPESearchCV's default
-        sampler uses 0.5; here the default stays 0, because on the synthetic
-        functions 0.5 scored 61.7 against 64.1 (``docs/benchmarks.md``).
+        It is off by default, in TPESearchCV too. On the scikit-learn search
+        benchmark 0.5 gained on some problems and lost on others (on
+        ada-iris-acc in every seed set), +0.4 points of the ten-problem mean
+        over 70 seeds, for about 0.2 ms more per proposal; on the synthetic
+        functions it scored 61.7 against 64.1 (``docs/benchmarks.md``,
+        session 20).
     seed : int or None, default=None
         Seed of the random generator: the same seed and history give the same
         proposals.
