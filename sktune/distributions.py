@@ -7,6 +7,7 @@ numbers and never see estimators, strings or scipy objects.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Sequence
@@ -269,7 +270,8 @@ class IntDistribution(BaseDistribution):
 class OpaqueChoice:
     """Stand-in for a categorical choice that JSON cannot hold.
 
-    A study read back from storage knows such a choice only by its ``repr``;
+    A study read back from storage knows such a choice only by its text (see
+    ``_opaque_text``: estimators spelled out, functions by name, else ``repr``);
     trials refer to it by index. Compare the search space of a live search
     against it with :func:`check_distribution_compatibility`.
     """
@@ -354,8 +356,26 @@ def _opaque_text(obj: Any) -> str:
     """A full, deterministic text of an object JSON cannot hold.
 
     Estimators (anything with ``get_params``) are spelled out from their
-    parameters, recursively: their ``repr`` may be shortened.
+    parameters, recursively: their ``repr`` may be shortened. NumPy scalars
+    and str, int or float subclasses (enum members) are spelled as the
+    Python value they stand for, as choices are compared; functions and
+    classes by their qualified name (their ``repr`` holds an address that
+    differs from one process to the next).
     """
+    if isinstance(obj, np.generic) and obj.shape == ():
+        obj = obj.item()
+    if not isinstance(obj, bool) and type(obj) not in (str, int, float):
+        if isinstance(obj, str):
+            obj = str.__str__(obj)
+        elif isinstance(obj, int):
+            obj = int(obj)
+        elif isinstance(obj, float):
+            obj = float(obj)
+    if isinstance(obj, type) or inspect.isroutine(obj):
+        module = getattr(obj, "__module__", None)
+        qualname = getattr(obj, "__qualname__", None)
+        if isinstance(qualname, str):
+            return f"{type(obj).__name__} {module}.{qualname}"
     get_params = getattr(obj, "get_params", None)
     if callable(get_params) and not isinstance(obj, type):
         try:

@@ -396,3 +396,57 @@ def test_an_enqueued_dict_with_int_keys_comes_back_from_sqlite(tmp_path):
     study.optimize(lambda t: float(t.suggest_categorical("cw", weights) is None), 1)
     assert study.trials[0].state.name == "COMPLETE"
     assert study.trials[0].params["cw"] == {0: 1, 1: 3}
+
+
+def test_numpy_scalars_and_enums_in_an_opaque_container_are_their_values():
+    # A container holding an estimator is compared by its text: that text must
+    # spell np.float64(0.5) and a str enum member as 0.5 and "a", as choices
+    # outside containers are.
+    from sklearn.svm import SVC
+
+    class Kind(str, enum.Enum):
+        A = "a"
+
+    dist = CategoricalDistribution([(np.float64(0.5), SVC()), (Kind.A, SVC())])
+    assert dist.to_internal_repr((0.5, SVC())) == 0.0
+    assert dist.to_internal_repr(("a", SVC())) == 1.0
+    assert (
+        CategoricalDistribution([(1, SVC()), (1.0, SVC())]).to_internal_repr(
+            (1.0, SVC())
+        )
+        == 1.0
+    )  # still two choices
+
+
+def test_a_function_choice_resumes_in_another_process(tmp_path):
+    # Its repr holds an address, so a study stored by one process was refused
+    # by the next ("has choices ..., but the study recorded ...").
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import numpy as np, sktune
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import FunctionTransformer
+        def square(x):
+            return x ** 2
+        X = np.random.default_rng(0).normal(size=(40, 3)); y = np.arange(40) % 2
+        pipe = Pipeline([("f", FunctionTransformer()), ("c", LogisticRegression())])
+        space = {{"f": [FunctionTransformer(square), FunctionTransformer(np.abs)]}}
+        search = sktune.TPESearchCV(
+            pipe, space, n_iter=2, cv=2, random_state=0,
+            storage="sqlite:///{tmp_path / "s.db"}", study_name="s",
+        ).fit(X, y)
+        print(len(search.study_.trials))
+        """
+    )
+    counts = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+        for _ in range(2)
+    ]
+    assert counts == ["2", "2"]  # the finite space is done after the first run

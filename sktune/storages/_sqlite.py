@@ -38,6 +38,7 @@ from sktune._validation import is_real, param_error
 from sktune.distributions import (
     BaseDistribution,
     OpaqueChoice,
+    _opaque_text,
     distribution_to_json,
     json_to_distribution,
 )
@@ -128,7 +129,7 @@ _TAGS = ("__tuple__", "__opaque__", "__dict__", "__pairs__")
 
 def _tag(value: Any, opaque: bool) -> Any:
     """Make ``value`` JSON-ready: tuples are tagged so that they come back as
-    tuples; with ``opaque``, other objects are kept by ``repr`` (the way
+    tuples; with ``opaque``, other objects are kept by their text (the way
     opaque categorical choices are), otherwise json.dumps refuses them."""
     if isinstance(value, _JSON_SCALARS):
         return value
@@ -151,8 +152,18 @@ def _tag(value: Any, opaque: bool) -> Any:
             return {"__dict__": tagged}
         return tagged
     if opaque:
-        return {"__opaque__": repr(value)}
+        # The text OpaqueChoice compares with (an estimator's repr may be
+        # shortened, which matched no live choice).
+        return {"__opaque__": _opaque_text(value)}
     return value
+
+
+def _is_pairs(value: Any) -> bool:
+    # (A file of an earlier version may hold a user's dict {"__pairs__": ...}
+    # unescaped: only a list of pairs is read as pairs.)
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 for p in value
+    )
 
 
 def _untag(value: Any) -> Any:
@@ -163,7 +174,7 @@ def _untag(value: Any) -> Any:
             return {k: _untag(v) for k, v in value["__dict__"].items()}
         if len(value) == 1 and "__tuple__" in value:
             return tuple(_untag(v) for v in value["__tuple__"])
-        if len(value) == 1 and "__pairs__" in value:
+        if len(value) == 1 and _is_pairs(value.get("__pairs__")):
             return {_untag(k): _untag(v) for k, v in value["__pairs__"]}
         if len(value) == 1 and "__opaque__" in value:
             return OpaqueChoice(value["__opaque__"])
@@ -242,13 +253,13 @@ class SQLiteStorage(BaseStorage):
     its RUNNING trials stop receiving heartbeats and another process marks
     them FAIL once ``grace_period`` has passed.
 
-    Categorical choices that are dicts, lists or tuples come back as such.
-    Choices that JSON cannot hold (estimators, functions, ...) are
-    stored by ``repr`` in the distribution and by index in the trial. Every
+    Categorical choices that are dicts, lists or tuples of values JSON can
+    hold come back as such. Choices that JSON cannot hold (estimators,
+    functions, ..., and containers holding one) are stored by their text in the distribution and by index in the trial. Every
     trial keeps its own distribution, so an index is only ever read against
     the list it was drawn from: read back, such a value is an
     :class:`~sktune.distributions.OpaqueChoice` equal to the live choice with
-    the same ``repr``, never "whatever is at index 0 now". Refusing a
+    the same text, never "whatever is at index 0 now". Refusing a
     different choice list is the job of whoever knows the whole space:
     ``TPESearchCV`` checks its space against the stored study at the start of
     ``fit`` and names the parameter that differs (a per-parameter check here
@@ -258,9 +269,11 @@ class SQLiteStorage(BaseStorage):
 
     Attributes are JSON; tuples come back as tuples. User attributes must be
     JSON-serialisable (as in Optuna); in system attributes (sktune's own, such
-    as the parameters of an enqueued trial) other objects are kept by ``repr``
-    and read back as :class:`~sktune.distributions.OpaqueChoice`, which
-    matches the live choice with the same ``repr``.
+    as the parameters of an enqueued trial) other objects are kept by their
+    text (an estimator's parameters spelled out, a function's qualified
+    name, otherwise ``repr``) and read back as
+    :class:`~sktune.distributions.OpaqueChoice`, which matches the live
+    choice with the same text.
 
     The storage is thread-safe, fork-safe and picklable: a copy (in a child
     process, or unpickled in a worker) opens its own connection on first use.

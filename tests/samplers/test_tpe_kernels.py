@@ -347,23 +347,3 @@ def test_correlated_draws_leave_conditional_groups_alone():
     x = np.full((10, 2), 0.5)
     pe.resample_correlated(np.random.default_rng(0), x, 1.0)
     assert np.all(x == 0.5)
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_truncated_draws_are_those_of_the_round_by_round_loop(seed):
-    # The block form must give the loop's points and leave the generator where
-    # the loop does, also when the block runs out (centres far outside the box
-    # make most draws fail, and some rows end clipped).
-    from sktune.samplers._tpe._parzen import _truncated_draws, _truncated_draws_loop
-
-    gen = np.random.default_rng(seed)
-    d = 1 + seed % 4
-    centre = gen.uniform(-0.3 if seed > 2 else 0.0, 1.3 if seed > 2 else 1.0, (12, d))
-    a = gen.normal(size=(d, d))
-    chol_t = np.linalg.cholesky(a @ a.T * 0.02 + np.eye(d) * 1e-3).T
-    fast, slow = np.random.default_rng(seed), np.random.default_rng(seed)
-    got = _truncated_draws(fast, centre, chol_t)
-    want = _truncated_draws_loop(slow, centre, chol_t, 20)
-    np.testing.assert_array_equal(got, want)
-    assert fast.random() == slow.random()
-    assert got.min() >= 0.0 and got.max() <= 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import multiprocessing
 import os
@@ -657,3 +658,25 @@ def test_file_is_created_on_first_use_not_by_the_constructor(tmp_path):
     assert not os.path.exists(path)
     storage.get_all_study_names()
     assert os.path.exists(path)
+
+
+def test_an_enqueued_estimator_is_its_choice_on_sqlite(url):
+    # System attributes kept it by repr, which scikit-learn shortens, while
+    # choices compare by their full text: the trial failed ("cannot be held").
+    from sklearn.linear_model import LogisticRegression
+
+    choices = [LogisticRegression(C=2.0), (1, LogisticRegression())]
+    study = sktune.create_study(storage=url)
+    for choice in choices:
+        study.enqueue_trial({"p": choice})
+    study.optimize(lambda t: len(str(t.suggest_categorical("p", choices))), 2)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert [t.params["p"] for t in study.trials] == choices
+
+
+def test_an_older_files_user_dict_keyed_pairs_is_read_as_it_was():
+    from sktune.storages._sqlite import _tag, _untag
+
+    assert _untag({"__pairs__": "abc"}) == {"__pairs__": "abc"}
+    for value in ({1: "a", (2, 3): None}, {"__pairs__": [[1, 2]]}):
+        assert _untag(json.loads(json.dumps(_tag(value, False)))) == value

@@ -647,8 +647,9 @@ class ParzenEstimator:
         the shape of the good region; here the shape is read from the good
         group rather than adapted over generations.
 
-        Nothing is redrawn with fewer than two components of positive weight,
-        some dimension absent (conditional spaces), or no numeric dimension.
+        Nothing is redrawn with fewer than two components or none of positive
+        weight, some dimension absent (conditional spaces), or no numeric
+        dimension.
         """
         n_comp, num = self.n_components, self._numeric
         if not self.all_present or n_comp < 2 or not num:
@@ -699,54 +700,7 @@ def _truncated_draws(
     rng: np.random.Generator, centre: np.ndarray, chol_t: np.ndarray, tries: int = 20
 ) -> np.ndarray:
     """``centre + z @ chol_t`` per row, with ``z`` standard normal and redrawn
-    until the point lies in the unit box (``tries`` rounds, then clipped).
-
-    Round by round, each row still outside draws one ``z``, in row order.
-    The draws are simulated on a block of normals drawn ahead (one vectorised
-    test instead of a few numpy calls per round); the generator is then reset
-    and advanced by exactly the normals the rounds use, so the result and the
-    generator's state are those of the round-by-round loop
-    (:func:`_truncated_draws_loop`), which serves when the block runs out.
-    """
-    k, d = centre.shape
-    state = rng.bit_generator.state
-    block = 4 * k
-    noise = rng.standard_normal((block, d)) @ chol_t
-    y = centre[None, :, :] + noise[:, None, :]  # (draw, row, dim)
-    inside = ((y >= 0.0) & (y <= 1.0)).all(axis=2).tolist()
-    used = [0] * k
-    pending, t = list(range(k)), 0
-    for _ in range(tries):
-        if t + len(pending) > block:
-            rng.bit_generator.state = state
-            return _truncated_draws_loop(rng, centre, chol_t, tries)
-        left = []
-        for r in pending:
-            if inside[t][r]:
-                used[r] = t
-            else:
-                left.append(r)
-            t += 1
-        pending = left
-        if not pending:
-            break
-    out = y[used, np.arange(k)]
-    if pending:
-        if t + len(pending) > block:
-            rng.bit_generator.state = state
-            return _truncated_draws_loop(rng, centre, chol_t, tries)
-        last = np.arange(t, t + len(pending))
-        out[pending] = np.clip(y[last, pending], 0.0, 1.0)
-        t += len(pending)
-    rng.bit_generator.state = state
-    rng.standard_normal((t, d))  # advance as the rounds do
-    return out
-
-
-def _truncated_draws_loop(
-    rng: np.random.Generator, centre: np.ndarray, chol_t: np.ndarray, tries: int
-) -> np.ndarray:
-    """The round-by-round form of :func:`_truncated_draws`."""
+    until the point lies in the unit box (``tries`` rounds, then clipped)."""
     k, d = centre.shape
     out = np.empty((k, d))
     todo = np.arange(k)
