@@ -7,9 +7,10 @@ numbers and never see estimators, strings or scipy objects.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
+import sys
+import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -352,15 +353,26 @@ def _canonical(encoded: Any) -> Any:
     return {k: _canonical(v) for k, v in encoded.items()}
 
 
+def _importable(func: types.FunctionType) -> bool:
+    """Whether ``func`` is the object its module and qualified name lead to
+    (as pickle finds functions): then that name identifies it in any process.
+    Lambdas, nested functions and functions replaced in their module do not
+    qualify, and keep their ``repr`` (one per object, within a process)."""
+    target: Any = sys.modules.get(func.__module__)
+    for part in func.__qualname__.split("."):
+        target = getattr(target, part, None)
+    return target is func
+
+
 def _opaque_text(obj: Any) -> str:
     """A full, deterministic text of an object JSON cannot hold.
 
     Estimators (anything with ``get_params``) are spelled out from their
     parameters, recursively: their ``repr`` may be shortened. NumPy scalars
     and str, int or float subclasses (enum members) are spelled as the
-    Python value they stand for, as choices are compared; functions and
-    classes by their qualified name (their ``repr`` holds an address that
-    differs from one process to the next).
+    Python value they stand for, as choices are compared. A function that
+    its module reaches by its qualified name is spelled by that name (its
+    ``repr`` holds an address that differs from one process to the next).
     """
     if isinstance(obj, np.generic) and obj.shape == ():
         obj = obj.item()
@@ -371,11 +383,8 @@ def _opaque_text(obj: Any) -> str:
             obj = int(obj)
         elif isinstance(obj, float):
             obj = float(obj)
-    if isinstance(obj, type) or inspect.isroutine(obj):
-        module = getattr(obj, "__module__", None)
-        qualname = getattr(obj, "__qualname__", None)
-        if isinstance(qualname, str):
-            return f"{type(obj).__name__} {module}.{qualname}"
+    if isinstance(obj, types.FunctionType) and _importable(obj):
+        return f"<function {obj.__module__}.{obj.__qualname__}>"
     get_params = getattr(obj, "get_params", None)
     if callable(get_params) and not isinstance(obj, type):
         try:

@@ -159,11 +159,24 @@ def _tag(value: Any, opaque: bool) -> Any:
 
 
 def _is_pairs(value: Any) -> bool:
-    # (A file of an earlier version may hold a user's dict {"__pairs__": ...}
-    # unescaped: only a list of pairs is read as pairs.)
-    return isinstance(value, list) and all(
-        isinstance(p, list) and len(p) == 2 for p in value
-    )
+    """Whether ``value`` is what ``_tag`` writes for a dict with a key that is
+    not a string: pairs whose keys are JSON scalars or tagged tuples or
+    opaque objects, one at least not a string. (A file of an earlier version
+    may hold a user's dict {"__pairs__": ...} unescaped.)"""
+    if not isinstance(value, list) or not value:
+        return False
+    keys = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2):
+            return False
+        key = pair[0]
+        if isinstance(key, dict):
+            if len(key) != 1 or next(iter(key)) not in ("__tuple__", "__opaque__"):
+                return False
+        elif not isinstance(key, _JSON_SCALARS):
+            return False
+        keys.append(key)
+    return not all(isinstance(k, str) for k in keys)
 
 
 def _untag(value: Any) -> Any:
@@ -255,8 +268,9 @@ class SQLiteStorage(BaseStorage):
 
     Categorical choices that are dicts, lists or tuples of values JSON can
     hold come back as such. Choices that JSON cannot hold (estimators,
-    functions, ..., and containers holding one) are stored by their text in the distribution and by index in the trial. Every
-    trial keeps its own distribution, so an index is only ever read against
+    functions, ..., and containers holding one) are stored by their text in
+    the distribution and by index in the trial. Every trial keeps its own
+    distribution, so an index is only ever read against
     the list it was drawn from: read back, such a value is an
     :class:`~sktune.distributions.OpaqueChoice` equal to the live choice with
     the same text, never "whatever is at index 0 now". Refusing a

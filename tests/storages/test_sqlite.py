@@ -677,6 +677,18 @@ def test_an_enqueued_estimator_is_its_choice_on_sqlite(url):
 def test_an_older_files_user_dict_keyed_pairs_is_read_as_it_was():
     from sktune.storages._sqlite import _tag, _untag
 
-    assert _untag({"__pairs__": "abc"}) == {"__pairs__": "abc"}
+    for older in ("abc", [], [["a", 1]], [[[1, 2], 3]]):
+        assert _untag({"__pairs__": older}) == {"__pairs__": older}
     for value in ({1: "a", (2, 3): None}, {"__pairs__": [[1, 2]]}):
         assert _untag(json.loads(json.dumps(_tag(value, False)))) == value
+
+
+def test_enqueued_lambdas_stay_distinct_choices_on_sqlite(url):
+    # Functions are spelled by qualified name only where that name reaches
+    # them; two lambdas (one name, "<lambda>") keep their own texts.
+    choices = [lambda: 1, lambda: 2]
+    study = sktune.create_study(storage=url)
+    for i in (1, 0, 1):
+        study.enqueue_trial({"f": choices[i]})
+    study.optimize(lambda t: t.suggest_categorical("f", choices)(), n_trials=3)
+    assert [t.value for t in study.trials] == [2.0, 1.0, 2.0]
