@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import types
 from collections.abc import Sequence
 from typing import Any
@@ -353,15 +352,21 @@ def _canonical(encoded: Any) -> Any:
     return {k: _canonical(v) for k, v in encoded.items()}
 
 
-def _importable(func: types.FunctionType) -> bool:
-    """Whether ``func`` is the object its module and qualified name lead to
-    (as pickle finds functions): then that name identifies it in any process.
-    Lambdas, nested functions and functions replaced in their module do not
-    qualify, and keep their ``repr`` (one per object, within a process)."""
-    target: Any = sys.modules.get(func.__module__)
-    for part in func.__qualname__.split("."):
-        target = getattr(target, part, None)
-    return target is func
+def _callable_name(obj: Any) -> str | None:
+    """``module.qualname`` of a function, builtin or other named callable that
+    is not bound to an object; None for classes (their ``repr`` holds that
+    name), lambdas and nested functions (one name for many objects), bound
+    methods (their object tells them apart) and unnamed callables."""
+    if isinstance(obj, type) or not callable(obj):
+        return None
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return None
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not (isinstance(module, str) and isinstance(qualname, str)) or "<" in qualname:
+        return None
+    return f"{module}.{qualname}"
 
 
 def _opaque_text(obj: Any) -> str:
@@ -370,9 +375,10 @@ def _opaque_text(obj: Any) -> str:
     Estimators (anything with ``get_params``) are spelled out from their
     parameters, recursively: their ``repr`` may be shortened. NumPy scalars
     and str, int or float subclasses (enum members) are spelled as the
-    Python value they stand for, as choices are compared. A function that
-    its module reaches by its qualified name is spelled by that name (its
-    ``repr`` holds an address that differs from one process to the next).
+    Python value they stand for, as choices are compared. Functions and
+    other named callables (builtins, NumPy's) are spelled by module and
+    qualified name: a function's ``repr`` holds an address that differs from
+    one process to the next, and a builtin's lacks its module.
     """
     if isinstance(obj, np.generic) and obj.shape == ():
         obj = obj.item()
@@ -383,8 +389,9 @@ def _opaque_text(obj: Any) -> str:
             obj = int(obj)
         elif isinstance(obj, float):
             obj = float(obj)
-    if isinstance(obj, types.FunctionType) and _importable(obj):
-        return f"<function {obj.__module__}.{obj.__qualname__}>"
+    name = _callable_name(obj)
+    if name is not None:
+        return f"<function {name}>"
     get_params = getattr(obj, "get_params", None)
     if callable(get_params) and not isinstance(obj, type):
         try:

@@ -450,3 +450,20 @@ def test_a_function_choice_resumes_in_another_process(tmp_path):
         for _ in range(2)
     ]
     assert counts == ["2", "2"]  # the finite space is done after the first run
+
+
+def test_named_callables_are_spelled_by_module_and_name():
+    # Stable across processes (no address) and distinct across modules: a
+    # builtin's repr lacks its module, so math.sqrt and cmath.sqrt were one
+    # choice, and NumPy's dispatchers carried an address.
+    import cmath
+
+    from sktune.distributions import _opaque_text
+
+    assert _opaque_text(np.mean) == "<function numpy.mean>"
+    assert _opaque_text(math.sqrt) != _opaque_text(cmath.sqrt)
+    dist = CategoricalDistribution([math.sqrt, cmath.sqrt, np.log1p])
+    assert [dist.to_internal_repr(f) for f in dist.choices] == [0.0, 1.0, 2.0]
+    # Lambdas share a name: they keep their own reprs.
+    first, second = (lambda: 1), (lambda: 2)
+    assert _opaque_text(first) != _opaque_text(second)
