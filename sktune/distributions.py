@@ -294,11 +294,25 @@ class OpaqueChoice:
         return hash(self.text)
 
 
+def _plain_value(obj: Any) -> Any:
+    """The Python value that a NumPy scalar or a str, int or float subclass
+    (an enum member, np.str_) stands for; any other object as it is."""
+    if isinstance(obj, np.generic) and obj.shape == ():
+        return obj.item()
+    if type(obj) in (str, int, float, bool):
+        return obj
+    if isinstance(obj, str):
+        return str.__str__(obj)  # (str() of an enum member is its name)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj)
+    return obj
+
+
 def _encode_choice(choice: Any) -> Any:
     """JSON form of one categorical choice (tagged for tuples and opaque ones)."""
-    if isinstance(choice, np.generic) and choice.shape == ():
-        # numpy scalars (np.str_ too, a str subclass) as the Python value.
-        choice = choice.item()
+    choice = _plain_value(choice)
     if choice is None or isinstance(choice, (bool, str)):
         return choice
     if isinstance(choice, int):
@@ -319,8 +333,12 @@ def _encode_choice(choice: Any) -> Any:
     if encoded is not None:
         # A container holding an object JSON cannot hold is stored whole by its
         # text: read back, it is one OpaqueChoice, whose position in the list
-        # tells it apart from other choices of the same text.
-        if _holds_opaque(encoded):
+        # tells it apart from other choices of the same text. (Inner
+        # containers holding one are already opaque.)
+        parts = next(iter(encoded.values()))
+        if any(_is_opaque(p) for p in parts) or any(
+            _is_opaque(k) or _is_opaque(v) for k, v in encoded.get("__dict__", ())
+        ):
             return {"__opaque__": _opaque_text(choice)}
         return encoded
     if isinstance(choice, OpaqueChoice):
@@ -328,15 +346,8 @@ def _encode_choice(choice: Any) -> Any:
     return {"__opaque__": _opaque_text(choice)}
 
 
-def _holds_opaque(encoded: Any) -> bool:
-    """Whether an encoded choice holds an opaque part, at any depth."""
-    if isinstance(encoded, dict):
-        return "__opaque__" in encoded or any(
-            _holds_opaque(v) for v in encoded.values()
-        )
-    if isinstance(encoded, list):
-        return any(_holds_opaque(v) for v in encoded)
-    return False
+def _is_opaque(encoded: Any) -> bool:
+    return isinstance(encoded, dict) and "__opaque__" in encoded
 
 
 def _canonical(encoded: Any) -> Any:
@@ -380,15 +391,7 @@ def _opaque_text(obj: Any) -> str:
     qualified name: a function's ``repr`` holds an address that differs from
     one process to the next, and a builtin's lacks its module.
     """
-    if isinstance(obj, np.generic) and obj.shape == ():
-        obj = obj.item()
-    if not isinstance(obj, bool) and type(obj) not in (str, int, float):
-        if isinstance(obj, str):
-            obj = str.__str__(obj)
-        elif isinstance(obj, int):
-            obj = int(obj)
-        elif isinstance(obj, float):
-            obj = float(obj)
+    obj = _plain_value(obj)
     name = _callable_name(obj)
     if name is not None:
         return f"<function {name}>"
@@ -440,17 +443,13 @@ def _choice_key(choice: Any) -> str:
     tag = _SCALAR_TAGS.get(type(choice))
     if tag is not None and not (tag == "f" and not math.isfinite(choice)):
         return f"{tag}:{choice!r}"
-    if tag is None and isinstance(choice, (str, int, float)):
-        # Subclasses (str and int enums, np.str_, np.float64) by their value,
-        # which is what they are stored as.
-        if isinstance(choice, str):
-            return _choice_key(str.__str__(choice))  # (str() of an enum is its name)
-        return _choice_key(int(choice) if isinstance(choice, int) else float(choice))
-    encoded = _canonical(_encode_choice(choice))
-    tag = _SCALAR_TAGS.get(type(encoded))
-    if tag is not None:  # numpy scalars
-        return f"{tag}:{encoded!r}"
-    return json.dumps(encoded, sort_keys=True)
+    if tag is None:
+        # NumPy scalars and subclasses (str and int enums, np.str_) by their
+        # value, which is what they are stored as.
+        plain = _plain_value(choice)
+        if plain is not choice:
+            return _choice_key(plain)
+    return json.dumps(_canonical(_encode_choice(choice)), sort_keys=True)
 
 
 class CategoricalDistribution(BaseDistribution):
