@@ -7,6 +7,7 @@ numbers and never see estimators, strings or scipy objects.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import types
@@ -389,12 +390,18 @@ def _opaque_text(obj: Any) -> str:
     Python value they stand for, as choices are compared. Functions and
     other named callables (builtins, NumPy's) are spelled by module and
     qualified name: a function's ``repr`` holds an address that differs from
-    one process to the next, and a builtin's lacks its module.
+    one process to the next, and a builtin's lacks its module. A
+    ``functools.partial`` is spelled by its function and arguments.
     """
     obj = _plain_value(obj)
     name = _callable_name(obj)
     if name is not None:
         return f"<function {name}>"
+    if type(obj) is functools.partial:
+        # Its repr holds the function's address; spelled by its parts.
+        parts = [_opaque_text(obj.func), *map(_opaque_text, obj.args)]
+        parts += [f"{k}={_opaque_text(v)}" for k, v in sorted(obj.keywords.items())]
+        return f"functools.partial({', '.join(parts)})"
     get_params = getattr(obj, "get_params", None)
     if callable(get_params) and not isinstance(obj, type):
         try:

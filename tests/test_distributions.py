@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import math
 import os
@@ -419,15 +420,16 @@ def test_numpy_scalars_and_enums_in_an_opaque_container_are_their_values():
 
 
 def test_a_function_choice_resumes_in_another_process(tmp_path):
-    # Its repr holds an address, so a study stored by one process was refused
-    # by the next ("has choices ..., but the study recorded ...").
+    # Its repr (a partial's too) holds an address, so a study stored by one
+    # process was refused by the next ("has choices ..., but the study
+    # recorded ...").
     import subprocess
     import sys
     import textwrap
 
     code = textwrap.dedent(
         f"""
-        import numpy as np, sktune
+        import functools, numpy as np, sktune
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import FunctionTransformer
@@ -435,9 +437,10 @@ def test_a_function_choice_resumes_in_another_process(tmp_path):
             return x ** 2
         X = np.random.default_rng(0).normal(size=(40, 3)); y = np.arange(40) % 2
         pipe = Pipeline([("f", FunctionTransformer()), ("c", LogisticRegression())])
-        space = {{"f": [FunctionTransformer(square), FunctionTransformer(np.abs)]}}
+        clip = functools.partial(np.clip, a_min=0, a_max=None)
+        space = {{"f": [FunctionTransformer(f) for f in (square, np.abs, clip)]}}
         search = sktune.TPESearchCV(
-            pipe, space, n_iter=2, cv=2, random_state=0,
+            pipe, space, n_iter=3, cv=2, random_state=0,
             storage="sqlite:///{tmp_path / "s.db"}", study_name="s",
         ).fit(X, y)
         print(len(search.study_.trials))
@@ -449,7 +452,7 @@ def test_a_function_choice_resumes_in_another_process(tmp_path):
         ).stdout.split()[-1]
         for _ in range(2)
     ]
-    assert counts == ["2", "2"]  # the finite space is done after the first run
+    assert counts == ["3", "3"]  # the finite space is done after the first run
 
 
 def test_named_callables_are_spelled_by_module_and_name():
@@ -467,3 +470,10 @@ def test_named_callables_are_spelled_by_module_and_name():
     # Lambdas share a name: they keep their own reprs.
     first, second = (lambda: 1), (lambda: 2)
     assert _opaque_text(first) != _opaque_text(second)
+    # A partial is spelled by its parts, which tell partials apart.
+    clip = functools.partial(np.clip, 1, a_max=None)
+    spelled = "functools.partial(<function numpy.clip>, 1, a_max=None)"
+    assert _opaque_text(clip) == spelled
+    other = functools.partial(np.clip, 2, a_max=None)
+    dist = CategoricalDistribution([clip, other])
+    assert [dist.to_internal_repr(f) for f in (clip, other)] == [0.0, 1.0]

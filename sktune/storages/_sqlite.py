@@ -133,6 +133,10 @@ def _tag(value: Any, opaque: bool) -> Any:
     opaque categorical choices are), otherwise json.dumps refuses them."""
     if isinstance(value, _JSON_SCALARS):
         return value
+    if isinstance(value, np.ndarray) and opaque:
+        # An array (an enqueued array choice) is kept by its text, as an
+        # array choice is: as a list it would match no choice.
+        return {"__opaque__": _opaque_text(value)}
     if isinstance(value, (np.generic, np.ndarray)):
         return _tag(value.tolist(), opaque)  # numpy scalars and arrays
     if isinstance(value, tuple):
@@ -283,9 +287,9 @@ class SQLiteStorage(BaseStorage):
 
     Attributes are JSON; tuples come back as tuples. User attributes must be
     JSON-serialisable (as in Optuna); in system attributes (sktune's own, such
-    as the parameters of an enqueued trial) other objects are kept by their
-    text (an estimator's parameters spelled out, a function's qualified
-    name, otherwise ``repr``) and read back as
+    as the parameters of an enqueued trial) other objects, NumPy arrays
+    included, are kept by their text (an estimator's parameters spelled out,
+    a function's qualified name, otherwise ``repr``) and read back as
     :class:`~sktune.distributions.OpaqueChoice`, which matches the live
     choice with the same text.
 

@@ -692,3 +692,19 @@ def test_enqueued_lambdas_stay_distinct_choices_on_sqlite(url):
         study.enqueue_trial({"f": choices[i]})
     study.optimize(lambda t: t.suggest_categorical("f", choices)(), n_trials=3)
     assert [t.value for t in study.trials] == [2.0, 1.0, 2.0]
+
+
+def test_an_enqueued_array_is_its_choice_on_sqlite(url):
+    # Stored as a list, an enqueued array choice matched no choice (the
+    # trial failed); it is kept by its text, as the array choices are.
+    choices = [np.zeros((2, 2)), np.array([1, 2]), np.array([3, 4])]
+    study = sktune.create_study(storage=url)
+    for i in (2, 0, 1):
+        study.enqueue_trial({"a": choices[i].copy()})
+    study.optimize(lambda t: float(t.suggest_categorical("a", choices).sum()), 3)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    assert [t.value for t in study.trials] == [7.0, 0.0, 3.0]
+    # A list is not an array choice, on SQLite as in memory.
+    study.enqueue_trial({"a": [3, 4]})
+    with pytest.raises(ValueError, match="cannot be held"):
+        study.optimize(lambda t: t.suggest_categorical("a", choices), 1)
