@@ -161,8 +161,14 @@ class FrozenTrial:
         """A copy that can be changed without touching this one.
 
         Attributes (user and system) are copied deeply; parameter values, which
-        may be any objects chosen by ``suggest_categorical``, are shared.
+        may be any objects chosen by ``suggest_categorical``, are shared, and
+        so are those of an enqueued trial (a copy of an estimator would be
+        another choice).
         """
+        system = _deep_copy(self.system_attrs)
+        fixed = self.system_attrs.get(_FIXED_PARAMS)
+        if type(fixed) is dict:
+            system[_FIXED_PARAMS] = dict(fixed)
         return FrozenTrial(
             self.number,
             self.state,
@@ -172,7 +178,7 @@ class FrozenTrial:
             dict(self._params),
             dict(self._distributions),
             _deep_copy(self.user_attrs),
-            _deep_copy(self.system_attrs),
+            system,
             dict(self.intermediate_values),
             self.trial_id,
         )
@@ -289,6 +295,10 @@ class FrozenTrial:
             f"FrozenTrial(number={self.number}, state={self.state!r}, "
             f"value={self.value!r}, params={self._params!r})"
         )
+
+
+# The system attribute of an enqueued trial's parameters (as in Optuna).
+_FIXED_PARAMS = "fixed_params"
 
 
 def _deep_copy(value: Any) -> Any:

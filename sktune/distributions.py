@@ -494,11 +494,19 @@ class CategoricalDistribution(BaseDistribution):
         self._index: dict[str, int] = {}
         for i, k in enumerate(self._keys):
             self._index.setdefault(k, i)
+        # A choice's position: the first of its equal choices ([np.int64(1),
+        # 1] is one choice, whichever object is given, as after a JSON round
+        # trip), but its own where the key is only a text (two long arrays
+        # spelled alike are two choices).
+        self._position = [
+            i if '"__opaque__"' in k else self._index[k]
+            for i, k in enumerate(self._keys)
+        ]
 
     def to_internal_repr(self, value: Any) -> float:
         for i, c in enumerate(self.choices):
             if c is value:
-                return float(i)
+                return float(self._position[i])
         try:
             return float(self._index[_choice_key(value)])
         except KeyError:

@@ -27,9 +27,10 @@ class QMCSampler(LockedState, BaseSampler):
 
     The search space is taken from the first finished trial (sampled by
     ``independent_sampler``); from then on, trial number ``n`` gets point ``n``
-    of the sequence, so the sequence is the same whether trials run one at a
-    time or in parallel. Parameters outside that space are sampled
-    independently.
+    of the sequence. Trials asked for while no trial has finished are sampled
+    independently too, so in parallel (how many start before the first one
+    ends depends on timing) the candidates may differ from a sequential
+    run's. Parameters outside that space are sampled independently.
 
     Parameters
     ----------

@@ -266,7 +266,7 @@ class _Raised:
     sees it: joblib answers an exception by aborting the pool, and loky's
     pool is shared by every candidate running at once."""
 
-    def __init__(self, exc: Exception) -> None:
+    def __init__(self, exc: BaseException) -> None:
         self.exc = exc
         # The traceback does not survive pickling from a worker process.
         self.traceback = "".join(traceback.format_exception(exc))
@@ -282,9 +282,13 @@ class TaskTraceback(Exception):
 def _call_capturing(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
-    except Exception as exc:  # re-raised in the driver (Runner.run_tasks)
-        # (Not KeyboardInterrupt: Ctrl-C reaches the workers too, and must
-        # end their calls at once.)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the workers too, and must end their calls at once.
+        raise
+    except BaseException as exc:  # re-raised in the driver (Runner.run_tasks)
+        # (SystemExit too: escaping a loky worker, it would shut the shared
+        # pool down, and the other candidates' calls would fail with
+        # joblib's RuntimeError instead.)
         return _Raised(exc)
 
 

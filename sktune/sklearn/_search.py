@@ -746,9 +746,10 @@ class TPESearchCV(_compat.BaseSearchCV):
             if (
                 not callable(self.refit)
                 and "state" in results
-                and not np.any(results["state"] == TrialState.COMPLETE.name)
+                and np.all(results["state"] == TrialState.PRUNED.name)
             ):
                 # Pruned candidates rank last and are never the best one.
+                # (Failed ones can be, as in scikit-learn when all fits fail.)
                 message = (
                     "Every candidate was pruned, so none can be the best one. "
                     "Give the pruner more start-up trials or a looser rule."

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import numbers
 import os
 import sqlite3
 import threading
@@ -139,6 +140,10 @@ def _tag(value: Any, opaque: bool) -> Any:
         return {"__opaque__": _opaque_text(value)}
     if isinstance(value, (np.generic, np.ndarray)):
         return _tag(value.tolist(), opaque)  # numpy scalars and arrays
+    if opaque and isinstance(value, numbers.Real):
+        # An enqueued Fraction: its number, which is what a float or int
+        # distribution (or an equal choice) takes from it, not its text.
+        return float(value)
     if isinstance(value, tuple):
         return {"__tuple__": [_tag(v, opaque) for v in value]}
     if isinstance(value, list):
@@ -286,7 +291,9 @@ class SQLiteStorage(BaseStorage):
     call :func:`~sktune.distributions.check_distribution_compatibility`.
 
     Attributes are JSON; tuples come back as tuples. User attributes must be
-    JSON-serialisable (as in Optuna); in system attributes (sktune's own, such
+    JSON-serialisable (as in Optuna), apart from NumPy scalars and arrays,
+    which come back as numbers and lists (and mappings as dicts); in system
+    attributes (sktune's own, such
     as the parameters of an enqueued trial) other objects, NumPy arrays
     included, are kept by their text (an estimator's parameters spelled out,
     a function's qualified name, otherwise ``repr``) and read back as
@@ -1055,10 +1062,14 @@ class SQLiteStorage(BaseStorage):
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._locked():
+            study_id = self._trial_study.get(trial_id)
+            if trial_id in self._owned and study_id is not None:
+                # Another handle may have finished it (a refresh drops the
+                # mirror then); one PRAGMA when nobody else wrote.
+                self._refresh(study_id)
             mirror = self._owned.get(trial_id)
             if mirror is not None:
                 return mirror.copy()
-            study_id = self._trial_study.get(trial_id)
             cache = self._caches.get(study_id) if study_id is not None else None
             if cache is not None:
                 cached = cache.trials.get(trial_id)

@@ -20,7 +20,7 @@ from sktune.exceptions import (
 from sktune.pruners._base import BasePruner
 from sktune.samplers._base import BaseSampler
 from sktune.storages import BaseStorage, get_storage
-from sktune.study._trial import FIXED_PARAMS_KEY, Trial, check_value
+from sktune.study._trial import FIXED_PARAMS_KEY, Trial, _equals, check_value
 
 __all__ = [
     "Study",
@@ -424,7 +424,7 @@ class Study:
         if skip_if_exists:
             for t in self.get_trials(deepcopy=False):
                 fixed = t.system_attrs.get(FIXED_PARAMS_KEY)
-                if fixed == params or t.params == params:
+                if _same_params(fixed, params) or _same_params(t.params, params):
                     return
         template = FrozenTrial(
             0,
@@ -796,6 +796,13 @@ def _check_template(trial: Any, owner: str = "Study.add_trial") -> float | None:
             )
     else:
         checked = None
+    for step in trial.intermediate_values:
+        # As Trial.report: SQLite would cut 1.5 to 1 (and fail on 1.2 and 1.7).
+        if not is_int(step) or step < 0:
+            raise ValueError(
+                f"{subject} must have intermediate values at steps that are "
+                f"ints >= 0. Got step {step!r} instead."
+            )
     params, dists = trial.params, trial.distributions
     if set(params) != set(dists):
         raise ValueError(
@@ -810,3 +817,13 @@ def _check_template(trial: Any, owner: str = "Study.add_trial") -> float | None:
                 f"distribution. Got {name}={v!r}, outside {dists[name]!r}."
             )
     return checked
+
+
+def _same_params(a: Any, b: dict[str, Any]) -> bool:
+    """Whether ``a`` holds the parameters ``b``: the same names, and values
+    equal as choices are (NaN equals NaN, as after a JSON round trip)."""
+    return (
+        isinstance(a, dict)
+        and a.keys() == b.keys()
+        and all(_equals(a[k], v) for k, v in b.items())
+    )

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sktune._frozen import FrozenTrial
+from sktune._frozen import _FIXED_PARAMS, FrozenTrial
 from sktune._validation import is_int, is_real
 from sktune.distributions import (
     BaseDistribution,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FixedTrial", "Trial"]
 
-FIXED_PARAMS_KEY = "fixed_params"
+FIXED_PARAMS_KEY = _FIXED_PARAMS
 
 
 class Trial:

@@ -118,8 +118,9 @@ def on_dask_worker(estimator, X_, y_=None):
 class LoggedClassifier(ClassifierMixin, BaseEstimator):
     """Each fit sleeps ``delay`` seconds and writes its start and end time to
     a new file in ``log_dir`` (so that fits in worker processes are seen too);
-    fits with ``x == "fail"`` raise ValueError("boom") at once, and with
-    ``x == "interrupt"`` KeyboardInterrupt."""
+    fits with ``x == "fail"`` raise ValueError("boom") at once, with
+    ``x == "interrupt"`` KeyboardInterrupt and with ``x == "exit"``
+    SystemExit."""
 
     def __init__(self, x=0, delay=0.15, log_dir=None):
         self.x = x
@@ -134,6 +135,8 @@ class LoggedClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("boom")
         if self.x == "interrupt":
             raise KeyboardInterrupt
+        if self.x == "exit":
+            raise SystemExit(3)
         start = time.monotonic()
         time.sleep(self.delay)
         if self.log_dir is not None:

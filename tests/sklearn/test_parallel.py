@@ -100,13 +100,18 @@ def test_error_in_a_parallel_trial_propagates():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["loky", "threading"])
-def test_fit_error_lets_the_other_running_candidate_finish(backend):
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [(FAILING, ValueError, "boom"), ("exit", SystemExit, "3")],
+)
+def test_fit_error_lets_the_other_running_candidate_finish(backend, bad, error, match):
     # joblib aborts the pool of a call whose task raised; loky's pool is
     # shared by every candidate running at once, so the healthy candidate
-    # must not be killed with it, nor its error replace the fit's.
+    # must not be killed with it, nor its error replace the fit's (a
+    # SystemExit too, which is no Exception).
     search = TPESearchCV(
         LoggedClassifier(delay=0.6),
-        {"x": [0, FAILING]},
+        {"x": [0, bad]},
         n_iter=2,
         cv=3,
         n_jobs=2,
@@ -114,12 +119,12 @@ def test_fit_error_lets_the_other_running_candidate_finish(backend):
         error_score="raise",
     )
     with joblib.parallel_config(backend=backend):
-        with pytest.raises(ValueError, match="boom") as info:
+        with pytest.raises(error, match=match) as info:
             search.fit(X, y)
     states = {t.params["x"]: t.state for t in search.study_.trials}
-    assert states == {0: TrialState.COMPLETE, FAILING: TrialState.FAIL}
+    assert states == {0: TrialState.COMPLETE, bad: TrialState.FAIL}
     if backend == "loky":  # the worker's traceback is kept
-        assert "raise ValueError" in str(info.value.__cause__)
+        assert f"raise {error.__name__}" in str(info.value.__cause__)
 
 
 @pytest.mark.slow

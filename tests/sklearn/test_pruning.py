@@ -18,7 +18,7 @@ from sklearn.ensemble import (
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import KFold, RandomizedSearchCV
+from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
@@ -772,3 +772,44 @@ def test_a_space_that_may_set_what_partial_fit_refuses_is_not_trained_in_epochs(
         TPESearchCV(
             pipe, choices, n_iter=2, cv=3, pruner=_median(), resource="epochs"
         ).fit(Xc, yc)
+
+
+class _FailsOnFold0(ClassifierMixin, BaseEstimator):
+    """Fails on the training rows of fold 0 of KFold(3) (those lack row 0's
+    first value); scores ``a``."""
+
+    def __init__(self, a=0.0, first=None):
+        self.a = a
+        self.first = first
+
+    def fit(self, X_, y_):
+        if self.first not in X_[:, 0]:
+            raise ValueError("fold 0 fails")
+        self.classes_ = np.unique(y_)
+        return self
+
+    def score(self, X_, y_):
+        return self.a
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_failed_candidates_are_not_reported_as_pruned(refit):
+    # With a pruner, a search whose candidates all failed (none pruned)
+    # raised "Every candidate was pruned"; without one, and in
+    # GridSearchCV, the best candidate is the first (every score is NaN).
+    Xf = np.random.RandomState(0).randn(48, 3)
+    yf = np.arange(48) % 2
+    est = _FailsOnFold0(first=Xf[0, 0])
+    space = {"a": [0.1, 0.2, 0.3, 0.4]}
+    searches = [
+        TPESearchCV(est, space, n_iter=4, cv=KFold(3), refit=refit, pruner=pruner)
+        for pruner in (None, MedianPruner(n_startup_trials=0))
+    ]
+    grid = GridSearchCV(est, space, cv=KFold(3), refit=refit)
+    for search in [*searches, grid]:
+        with pytest.warns(FitFailedWarning):
+            search.fit(Xf, yf)
+    assert set(searches[1].cv_results_["state"]) == {"FAIL"}
+    for search in searches:
+        assert search.best_index_ == grid.best_index_ == 0
+        assert np.isnan(search.best_score_)

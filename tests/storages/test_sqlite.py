@@ -708,3 +708,94 @@ def test_an_enqueued_array_is_its_choice_on_sqlite(url):
     study.enqueue_trial({"a": [3, 4]})
     with pytest.raises(ValueError, match="cannot be held"):
         study.optimize(lambda t: t.suggest_categorical("a", choices), 1)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def either(request, url):
+    """A storage argument of create_study: in memory (None) or SQLite."""
+    return None if request.param == "memory" else url
+
+
+def test_equal_choices_of_other_types_are_one_position_on_both_storages(url):
+    # On SQLite both read back as the same int, whose position was 0, where
+    # memory said 1: a seeded sampler's proposals then depended on the storage.
+    choices = [np.int64(1), 1, 2, 3]
+    proposals = []
+    for storage in (None, url):
+        study = sktune.create_study(
+            storage=storage, sampler=sktune.samplers.TPESampler(seed=0)
+        )
+        study.optimize(lambda t: t.suggest_categorical("c", choices), n_trials=20)
+        dist = study.trials[0].distributions["c"]
+        proposals.append([dist.to_internal_repr(t.params["c"]) for t in study.trials])
+    assert proposals[0] == proposals[1]
+    assert 1.0 not in proposals[0]  # np.int64(1) and 1 are one choice
+
+
+def test_an_enqueued_object_is_the_very_choice(either):
+    # In memory the enqueued parameters were deep-copied: a choice compared by
+    # identity (an object without __eq__, an estimator) matched no choice, and
+    # skip_if_exists queued the same estimator twice.
+    from sklearn.linear_model import LogisticRegression
+
+    class Plain:
+        pass
+
+    choices = [Plain(), Plain()]
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"p": choices[1]})
+    study.optimize(lambda t: choices.index(t.suggest_categorical("p", choices)), 1)
+    assert study.trials[0].state == TrialState.COMPLETE
+    assert study.trials[0].value == 1.0
+    model = LogisticRegression(C=2.0)
+    study.enqueue_trial({"m": model})
+    study.enqueue_trial({"m": model}, skip_if_exists=True)
+    assert len(study.get_trials(states=(TrialState.WAITING,))) == 1
+
+
+def test_skip_if_exists_finds_an_enqueued_nan(either):
+    # After SQLite's JSON round trip the NaN is another object, unequal to
+    # the given one under ==.
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"c": float("nan")})
+    study.enqueue_trial({"c": float("nan")}, skip_if_exists=True)
+    assert len(study.trials) == 1
+
+
+def test_an_enqueued_fraction_is_its_number(either):
+    # SQLite kept it by its text, and the trial then failed ("not a real
+    # number"); in memory it is 0.5.
+    from fractions import Fraction
+
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"x": Fraction(1, 2)})
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert study.trials[0].params == {"x": 0.5}
+
+
+@pytest.mark.parametrize("steps", [{1.5: 2.0}, {1.2: 1.0, 1.7: 2.0}, {-1: 0.0}])
+def test_intermediate_values_at_steps_that_are_not_ints_are_refused(steps, either):
+    # SQLite cut 1.5 to 1 silently, and 1.2 with 1.7 raised sqlite3's
+    # IntegrityError; Trial.report refuses such steps.
+    study = sktune.create_study(storage=either)
+    with pytest.raises(ValueError, match="steps that are ints >= 0"):
+        study.add_trial(
+            sktune.create_trial(state=TrialState.PRUNED, intermediate_values=steps)
+        )
+    study.add_trial(
+        sktune.create_trial(
+            state=TrialState.PRUNED, intermediate_values={np.int64(2): 1.0}
+        )
+    )
+    assert study.trials[0].intermediate_values == {2: 1.0}
+
+
+def test_get_trial_sees_a_running_trial_finished_by_another_handle(url):
+    # This process's write-through copy of its running trial was returned
+    # as RUNNING after another handle (process) had told it.
+    first = sktune.create_study(storage=url, study_name="s")
+    trial = first.ask()
+    sktune.load_study(study_name="s", storage=url).tell(trial.number, 1.0)
+    got = first._storage.get_trial(trial._trial_id)
+    assert got.state == TrialState.COMPLETE
+    assert got.value == 1.0
