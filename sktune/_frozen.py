@@ -8,6 +8,8 @@ import enum
 import math
 from typing import Any
 
+import numpy as np
+
 from sktune.distributions import BaseDistribution, CategoricalDistribution
 
 __all__ = ["FrozenTrial", "TrialState", "create_trial"]
@@ -162,13 +164,14 @@ class FrozenTrial:
 
         Attributes (user and system) are copied deeply; parameter values, which
         may be any objects chosen by ``suggest_categorical``, are shared, and
-        so are those of an enqueued trial (a copy of an estimator would be
-        another choice).
+        so are the objects among an enqueued trial's values (a copy of an
+        estimator would be another choice; lists, dicts, tuples and arrays
+        are copied).
         """
-        system = _deep_copy(self.system_attrs)
-        fixed = self.system_attrs.get(_FIXED_PARAMS)
-        if type(fixed) is dict:
-            system[_FIXED_PARAMS] = dict(fixed)
+        system = {
+            k: _copy_fixed(v) if k == _FIXED_PARAMS else _deep_copy(v)
+            for k, v in self.system_attrs.items()
+        }
         return FrozenTrial(
             self.number,
             self.state,
@@ -299,6 +302,17 @@ class FrozenTrial:
 
 # The system attribute of an enqueued trial's parameters (as in Optuna).
 _FIXED_PARAMS = "fixed_params"
+# Values of enqueued parameters that are copied, not shared: a caller may
+# change them after enqueuing.
+_COPIED = (dict, list, tuple, set, bytearray, np.ndarray)
+
+
+def _copy_fixed(fixed: Any) -> Any:
+    """A copy of an enqueued trial's parameters that shares the objects
+    compared by identity (estimators, functions, ...)."""
+    if type(fixed) is not dict:
+        return _deep_copy(fixed)
+    return {k: _deep_copy(v) if type(v) in _COPIED else v for k, v in fixed.items()}
 
 
 def _deep_copy(value: Any) -> Any:

@@ -125,36 +125,48 @@ _MAX_LISTED_IDS = 200
 _JSON_SCALARS = (str, int, float, bool, type(None))
 # Keys of the one-key dicts that stand for a tuple, an opaque object, or an
 # escaped user dict whose only key is one of these.
-_TAGS = ("__tuple__", "__opaque__", "__dict__", "__pairs__")
+_TAGS = ("__tuple__", "__opaque__", "__dict__", "__pairs__", "__ndarray__")
+# The system attribute of an enqueued trial's parameters, whose arrays are
+# kept exactly (to find the equal array choice).
+_FIXED_PARAMS = "fixed_params"
 
 
-def _tag(value: Any, opaque: bool) -> Any:
+def _tag(value: Any, opaque: bool, arrays: bool = False) -> Any:
     """Make ``value`` JSON-ready: tuples are tagged so that they come back as
     tuples; with ``opaque``, other objects are kept by their text (the way
-    opaque categorical choices are), otherwise json.dumps refuses them."""
+    opaque categorical choices are), otherwise json.dumps refuses them. With
+    ``arrays``, numeric arrays are kept exactly, as arrays; otherwise NumPy
+    values become numbers and lists."""
     if isinstance(value, _JSON_SCALARS):
         return value
-    if isinstance(value, np.ndarray) and opaque:
-        # An array (an enqueued array choice) is kept by its text, as an
-        # array choice is: as a list it would match no choice.
+    if arrays and isinstance(value, np.ndarray) and value.ndim:
+        # An enqueued array choice: as a list it would match no choice, and
+        # as its text it could match another array printed alike.
+        if value.dtype.kind in "biuf":
+            data = _tag(value.ravel().tolist(), opaque)
+            return {"__ndarray__": [value.dtype.str, list(value.shape), data]}
         return {"__opaque__": _opaque_text(value)}
     if isinstance(value, (np.generic, np.ndarray)):
-        return _tag(value.tolist(), opaque)  # numpy scalars and arrays
-    if opaque and isinstance(value, numbers.Real):
-        # An enqueued Fraction: its number, which is what a float or int
-        # distribution (or an equal choice) takes from it, not its text.
+        return _tag(value.tolist(), opaque, arrays)  # numpy scalars and arrays
+    if opaque and isinstance(value, numbers.Real) and float(value) == value:
+        # An enqueued Fraction(1, 2): its number, which is what a float or
+        # int distribution (or an equal choice) takes from it. (Fraction(1,
+        # 3) is no float: kept by its text, which an equal choice matches.)
         return float(value)
     if isinstance(value, tuple):
-        return {"__tuple__": [_tag(v, opaque) for v in value]}
+        return {"__tuple__": [_tag(v, opaque, arrays) for v in value]}
     if isinstance(value, list):
-        return [_tag(v, opaque) for v in value]
+        return [_tag(v, opaque, arrays) for v in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             # JSON objects hold string keys only: other keys (a dict choice
             # {0: 1, 1: 3}) go as key-value pairs, to come back as they were.
-            pairs = [[_tag(k, opaque), _tag(v, opaque)] for k, v in value.items()]
+            pairs = [
+                [_tag(k, opaque, arrays), _tag(v, opaque, arrays)]
+                for k, v in value.items()
+            ]
             return {"__pairs__": pairs}
-        tagged = {k: _tag(v, opaque) for k, v in value.items()}
+        tagged = {k: _tag(v, opaque, arrays) for k, v in value.items()}
         if len(value) == 1 and next(iter(value)) in _TAGS:
             # A user's dict that looks like a tag is escaped, so that it comes
             # back as the dict it was.
@@ -200,13 +212,33 @@ def _untag(value: Any) -> Any:
             return {_untag(k): _untag(v) for k, v in value["__pairs__"]}
         if len(value) == 1 and "__opaque__" in value:
             return OpaqueChoice(value["__opaque__"])
+        if len(value) == 1 and "__ndarray__" in value:
+            array = _array(value["__ndarray__"])
+            if array is not None:
+                return array
         return {k: _untag(v) for k, v in value.items()}
     return value
 
 
-def _dumps(value: Any, what: str, opaque: bool = False) -> str:
+def _array(parts: Any) -> np.ndarray | None:
+    """The array ``_tag`` wrote as [dtype, shape, data], or None for anything
+    else (a user's dict keyed "__ndarray__" in a file of an earlier
+    version)."""
     try:
-        return json.dumps(_tag(value, opaque))
+        dtype, shape, data = parts
+        if not (isinstance(dtype, str) and isinstance(data, list)):
+            return None
+        array = np.array(data, dtype=np.dtype(dtype))
+        if array.dtype.kind not in "biuf" or array.ndim != 1:
+            return None
+        return array.reshape([int(n) for n in shape])
+    except (TypeError, ValueError):
+        return None
+
+
+def _dumps(value: Any, what: str, opaque: bool = False, arrays: bool = False) -> str:
+    try:
+        return json.dumps(_tag(value, opaque, arrays))
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"The {what} must be JSON-serialisable. Got {value!r} instead ({exc})."
@@ -292,11 +324,11 @@ class SQLiteStorage(BaseStorage):
 
     Attributes are JSON; tuples come back as tuples. User attributes must be
     JSON-serialisable (as in Optuna), apart from NumPy scalars and arrays,
-    which come back as numbers and lists (and mappings as dicts); in system
-    attributes (sktune's own, such
-    as the parameters of an enqueued trial) other objects, NumPy arrays
-    included, are kept by their text (an estimator's parameters spelled out,
-    a function's qualified name, otherwise ``repr``) and read back as
+    which come back as numbers and lists (and dict subclasses as dicts); in
+    system attributes (sktune's own, such as the parameters of an enqueued
+    trial, where numeric arrays come back as equal arrays) other objects are
+    kept by their text (an estimator's parameters spelled out, a function's
+    qualified name, otherwise ``repr``) and read back as
     :class:`~sktune.distributions.OpaqueChoice`, which matches the live
     choice with the same text.
 
@@ -381,8 +413,11 @@ class SQLiteStorage(BaseStorage):
         self._caches: dict[int, _StudyCache] = {}
         self._trial_study: dict[int, int] = {}
         # Write-through copies of the trials this process created or started:
-        # only their owner changes them, so get_trial needs no query.
+        # only their owner changes them, so get_trial reads their state only
+        # when another connection has written (another handle may fail them).
         self._owned: dict[int, FrozenTrial] = {}
+        # Owned trial -> PRAGMA data_version when its state was last read.
+        self._owned_seen: dict[int, int] = {}
         # Trial writes made through this storage (see _refresh).
         self._writes = 0
         self._dists: dict[str, BaseDistribution] = {}
@@ -581,6 +616,7 @@ class SQLiteStorage(BaseStorage):
                 if sid == study_id:
                     del self._trial_study[trial_id]
                     self._owned.pop(trial_id, None)
+                    self._owned_seen.pop(trial_id, None)
                     self._heartbeat.discard(trial_id)
 
     def _check_study(self, study_id: int) -> None:
@@ -750,7 +786,12 @@ class SQLiteStorage(BaseStorage):
                         trial_id,
                         kind,
                         k,
-                        _dumps(v, f"trial attribute {k!r}", kind == _SYSTEM),
+                        _dumps(
+                            v,
+                            f"trial attribute {k!r}",
+                            kind == _SYSTEM,
+                            kind == _SYSTEM and k == _FIXED_PARAMS,
+                        ),
                     )
                     for kind, attrs in (
                         (_USER, t.user_attrs),
@@ -791,6 +832,7 @@ class SQLiteStorage(BaseStorage):
     def _refuse_update(self, trial_id: int) -> None:
         """Raise the right error for a write that matched no updatable trial."""
         self._owned.pop(trial_id, None)
+        self._owned_seen.pop(trial_id, None)
         self._heartbeat.discard(trial_id)  # finished by another handle
         row = (
             self._connection()
@@ -910,7 +952,9 @@ class SQLiteStorage(BaseStorage):
                 }
 
     def _set_trial_attr(self, trial_id: int, kind: int, key: str, value: Any) -> None:
-        text = _dumps(value, f"value of trial attribute {key!r}", kind == _SYSTEM)
+        system = kind == _SYSTEM
+        what = f"value of trial attribute {key!r}"
+        text = _dumps(value, what, system, system and key == _FIXED_PARAMS)
         with self._locked():
             cur = self._connection().execute(
                 "INSERT OR REPLACE INTO trial_attrs SELECT ?, ?, ?, ? WHERE "
@@ -1062,14 +1106,12 @@ class SQLiteStorage(BaseStorage):
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._locked():
-            study_id = self._trial_study.get(trial_id)
-            if trial_id in self._owned and study_id is not None:
-                # Another handle may have finished it (a refresh drops the
-                # mirror then); one PRAGMA when nobody else wrote.
-                self._refresh(study_id)
+            if trial_id in self._owned:
+                self._check_owned(trial_id)
             mirror = self._owned.get(trial_id)
             if mirror is not None:
                 return mirror.copy()
+            study_id = self._trial_study.get(trial_id)
             cache = self._caches.get(study_id) if study_id is not None else None
             if cache is not None:
                 cached = cache.trials.get(trial_id)
@@ -1079,6 +1121,23 @@ class SQLiteStorage(BaseStorage):
         if trial_id not in found:
             raise KeyError(f"No trial with id {trial_id} in {self.url}.")
         return found[trial_id]
+
+    def _check_owned(self, trial_id: int) -> None:
+        """Drop the write-through copy of this process's running trial if
+        another handle finished it (lock held). One PRAGMA when no other
+        connection has written since the last check of this trial."""
+        conn = self._connection()
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._owned_seen.get(trial_id) == version:
+            return
+        self._owned_seen[trial_id] = version
+        row = conn.execute(
+            "SELECT state FROM trials WHERE trial_id = ?", (trial_id,)
+        ).fetchone()
+        if row is None or TrialState(row[0]).is_finished():
+            self._owned.pop(trial_id, None)
+            self._owned_seen.pop(trial_id, None)
+            self._heartbeat.discard(trial_id)
 
     def _refresh(self, study_id: int) -> _StudyCache:
         """Bring the cache of a study up to date with the file (lock held)."""
@@ -1121,6 +1180,7 @@ class SQLiteStorage(BaseStorage):
             if t.state.is_finished():
                 cache.unfinished.discard(trial_id)
                 self._owned.pop(trial_id, None)
+                self._owned_seen.pop(trial_id, None)
                 self._heartbeat.discard(trial_id)
             else:
                 cache.unfinished.add(trial_id)

@@ -9,6 +9,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from sktune._frozen import FrozenTrial, TrialState
 from sktune._validation import is_int, param_error
 from sktune.distributions import BaseDistribution
@@ -20,7 +22,13 @@ from sktune.exceptions import (
 from sktune.pruners._base import BasePruner
 from sktune.samplers._base import BaseSampler
 from sktune.storages import BaseStorage, get_storage
-from sktune.study._trial import FIXED_PARAMS_KEY, Trial, _equals, check_value
+from sktune.study._trial import (
+    _MAX_STEP,
+    FIXED_PARAMS_KEY,
+    Trial,
+    _equals,
+    check_value,
+)
 
 __all__ = [
     "Study",
@@ -422,9 +430,16 @@ class Study:
         {'x': 0.25}
         """
         if skip_if_exists:
+            # NaN and arrays need a comparison value by value.
+            by_value = any(
+                isinstance(v, np.ndarray) or (isinstance(v, float) and v != v)
+                for v in params.values()
+            )
             for t in self.get_trials(deepcopy=False):
                 fixed = t.system_attrs.get(FIXED_PARAMS_KEY)
-                if _same_params(fixed, params) or _same_params(t.params, params):
+                if _same_params(fixed, params, by_value) or _same_params(
+                    t.params, params, by_value
+                ):
                     return
         template = FrozenTrial(
             0,
@@ -798,10 +813,10 @@ def _check_template(trial: Any, owner: str = "Study.add_trial") -> float | None:
         checked = None
     for step in trial.intermediate_values:
         # As Trial.report: SQLite would cut 1.5 to 1 (and fail on 1.2 and 1.7).
-        if not is_int(step) or step < 0:
+        if not is_int(step) or not 0 <= step < _MAX_STEP:
             raise ValueError(
                 f"{subject} must have intermediate values at steps that are "
-                f"ints >= 0. Got step {step!r} instead."
+                f"ints >= 0 (below 2**63). Got step {step!r} instead."
             )
     params, dists = trial.params, trial.distributions
     if set(params) != set(dists):
@@ -819,11 +834,28 @@ def _check_template(trial: Any, owner: str = "Study.add_trial") -> float | None:
     return checked
 
 
-def _same_params(a: Any, b: dict[str, Any]) -> bool:
-    """Whether ``a`` holds the parameters ``b``: the same names, and values
-    equal as choices are (NaN equals NaN, as after a JSON round trip)."""
-    return (
-        isinstance(a, dict)
-        and a.keys() == b.keys()
-        and all(_equals(a[k], v) for k, v in b.items())
-    )
+def _same_params(a: Any, b: dict[str, Any], by_value: bool) -> bool:
+    """Whether ``a`` holds the parameters ``b``: the same names, and equal
+    values (NaN equal to NaN, as after a JSON round trip; arrays equal when
+    their shapes and values are, which ``by_value`` says to check)."""
+    if not isinstance(a, dict) or a.keys() != b.keys():
+        return False
+    try:
+        if a == b:  # at C speed
+            return True
+    except Exception:  # an array in ``a`` compared element-wise
+        by_value = True
+    return by_value and all(_same_value(a[k], v) for k, v in b.items())
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        if a.shape != b.shape:
+            return False
+        try:
+            return bool(np.array_equal(a, b, equal_nan=True))
+        except TypeError:  # a dtype without NaN
+            return bool(np.array_equal(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return False
+    return _equals(a, b)

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sktune._frozen import _FIXED_PARAMS, FrozenTrial
 from sktune._validation import is_int, is_real
 from sktune.distributions import (
@@ -198,6 +200,8 @@ class Trial:
         fixed = frozen.system_attrs.get(FIXED_PARAMS_KEY)
         if fixed is not None and name in fixed:
             value = fixed[name]
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value.item()  # np.array(0.5): 0.5, as in Optuna
             if not isinstance(distribution, CategoricalDistribution):
                 if not distribution.contains(value):
                     warnings.warn(
@@ -205,6 +209,17 @@ class Trial:
                         f"outside {distribution!r}; it is used anyway.",
                         stacklevel=3,
                     )
+            elif isinstance(value, np.ndarray) and value.ndim:
+                # Arrays are told apart by their values: two array choices may
+                # print alike (long ones are summarised), and an enqueued array
+                # read back from storage is another object.
+                found = _equal_array(value, distribution.choices)
+                if found is None:
+                    raise ValueError(
+                        f"The value {value!r} of parameter {name!r} cannot be "
+                        f"held by {distribution!r}: it equals none of the choices."
+                    )
+                value = found
             elif not distribution.contains(value):
                 if isinstance(value, dict) and list(value) == ["__index__"]:
                     # A choice by position (TPESearchCV enqueues choices that
@@ -285,6 +300,11 @@ class Trial:
         if not is_int(step) or step < 0:
             raise InvalidParameterError(
                 f"The 'step' parameter of Trial.report must be an int >= 0. "
+                f"Got {step!r} instead."
+            )
+        if step >= _MAX_STEP:  # SQLite's integers have 64 bits
+            raise InvalidParameterError(
+                f"The 'step' parameter of Trial.report must be below 2**63. "
                 f"Got {step!r} instead."
             )
         step = int(step)
@@ -493,6 +513,27 @@ class FixedTrial:
 
     def __repr__(self) -> str:
         return f"FixedTrial(params={self._params!r}, number={self._number})"
+
+
+#: Steps are stored as 64-bit integers.
+_MAX_STEP = 2**63
+
+
+def _equal_array(value: np.ndarray, choices: tuple) -> Any:
+    """The choice that is ``value`` or an array equal to it (same shape, equal
+    values, NaN equal to NaN); None if there is none."""
+    for choice in choices:
+        if choice is value:
+            return choice
+    for choice in choices:
+        if isinstance(choice, np.ndarray) and choice.shape == value.shape:
+            try:
+                same = np.array_equal(choice, value, equal_nan=True)
+            except TypeError:  # no NaN in this dtype
+                same = np.array_equal(choice, value)
+            if same:
+                return choice
+    return None
 
 
 def _equals(a: Any, b: Any) -> bool:

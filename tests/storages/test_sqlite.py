@@ -799,3 +799,90 @@ def test_get_trial_sees_a_running_trial_finished_by_another_handle(url):
     got = first._storage.get_trial(trial._trial_id)
     assert got.state == TrialState.COMPLETE
     assert got.value == 1.0
+
+
+@pytest.mark.parametrize("suggest", ["categorical", "float"])
+def test_an_enqueued_zero_d_array_is_its_number(either, suggest):
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"x": np.array(0.5)})
+
+    def objective(trial):
+        if suggest == "float":
+            return trial.suggest_float("x", 0.0, 1.0)
+        return trial.suggest_categorical("x", [1.0, 0.5])
+
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].params == {"x": 0.5}
+
+
+def test_an_enqueued_fraction_that_no_float_equals_is_its_choice(either):
+    from fractions import Fraction
+
+    choices = [Fraction(2, 3), Fraction(1, 3)]
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"r": Fraction(1, 3)})
+    study.optimize(lambda t: float(t.suggest_categorical("r", choices)), n_trials=1)
+    assert study.trials[0].params == {"r": Fraction(1, 3)}
+
+
+def test_enqueued_arrays_are_told_apart_by_their_values(either):
+    # Arrays that print alike (summarised beyond 1000 elements, or equal to 8
+    # digits) were one text: on SQLite the second ran as the first.
+    long = [np.zeros(2000), np.zeros(2000)]
+    long[1][500] = 1.0
+    close = [np.array([0.1, 0.2]), np.array([0.1 + 1e-10, 0.2])]
+    for choices in (long, close):
+        study = sktune.create_study(storage=either)
+        study.enqueue_trial({"a": choices[1].copy()})
+        study.enqueue_trial({"a": choices[1].copy()}, skip_if_exists=True)
+        study.enqueue_trial({"a": choices[0].copy()}, skip_if_exists=True)
+        study.optimize(
+            lambda t, c=choices: [x is t.suggest_categorical("a", c) for x in c].index(
+                True
+            ),
+            n_trials=2,
+        )
+        assert [t.value for t in study.trials] == [1.0, 0.0]
+
+
+def test_enqueued_values_are_not_changed_by_the_caller_afterwards(either):
+    layers = [64]
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"h": layers})
+    layers.append(32)
+    study.trials[0].system_attrs["fixed_params"]["h"].append(16)
+    study.optimize(lambda t: len(t.suggest_categorical("h", [[64], [64, 32]])), 1)
+    assert study.trials[0].params == {"h": [64]}
+
+
+def test_an_enqueued_object_that_cannot_be_copied_is_used(either):
+    class Locked:
+        def __init__(self):
+            self.lock = threading.Lock()
+
+    choices = [Locked(), Locked()]
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"o": choices[1]})
+    study.optimize(lambda t: choices.index(t.suggest_categorical("o", choices)), 1)
+    assert study.trials[0].value == 1.0
+
+
+def test_system_attributes_keep_arrays_as_numbers(url):
+    # Only an enqueued trial's arrays are kept as arrays (to match choices);
+    # elsewhere, as before, they come back as lists of their numbers.
+    study = sktune.create_study(storage=url)
+    study.set_system_attr("mean", np.array([0.5, 1.5]))
+    trial = study.ask()
+    trial.set_system_attr("z", np.arange(2000.0))
+    again = sktune.load_study(study_name=study.study_name, storage=url)
+    assert again.system_attrs["mean"] == [0.5, 1.5]
+    assert again.trials[0].system_attrs["z"] == list(np.arange(2000.0))
+
+
+def test_steps_beyond_64_bits_are_refused(either):
+    study = sktune.create_study(storage=either)
+    with pytest.raises(ValueError, match="below 2"):
+        sktune.create_trial(state=TrialState.PRUNED, intermediate_values={2**63: 1.0})
+    trial = study.ask()
+    with pytest.raises(InvalidParameterError, match="below 2"):
+        trial.report(1.0, 2**63)
