@@ -302,17 +302,34 @@ class FrozenTrial:
 
 # The system attribute of an enqueued trial's parameters (as in Optuna).
 _FIXED_PARAMS = "fixed_params"
-# Values of enqueued parameters that are copied, not shared: a caller may
-# change them after enqueuing.
-_COPIED = (dict, list, tuple, set, bytearray, np.ndarray)
 
 
 def _copy_fixed(fixed: Any) -> Any:
-    """A copy of an enqueued trial's parameters that shares the objects
-    compared by identity (estimators, functions, ...)."""
+    """A copy of an enqueued trial's parameters: plain data (which a caller
+    may change after enqueuing, and which is matched to a choice by value)
+    and numeric arrays are copied; other objects, and containers holding
+    them, are shared (an estimator is matched to its choice by identity)."""
     if type(fixed) is not dict:
         return _deep_copy(fixed)
-    return {k: _deep_copy(v) if type(v) in _COPIED else v for k, v in fixed.items()}
+    return {k: _copy_value(v) for k, v in fixed.items()}
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind == "O" else value.copy()
+    return _deep_copy(value) if _plain(value) else value
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is JSON-like data: scalars, and lists, tuples and
+    dicts of them."""
+    if value is None or isinstance(value, (str, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return False
 
 
 def _deep_copy(value: Any) -> Any:

@@ -22,8 +22,8 @@ Design:
 from __future__ import annotations
 
 import datetime
+import fractions
 import json
-import numbers
 import os
 import sqlite3
 import threading
@@ -125,7 +125,14 @@ _MAX_LISTED_IDS = 200
 _JSON_SCALARS = (str, int, float, bool, type(None))
 # Keys of the one-key dicts that stand for a tuple, an opaque object, or an
 # escaped user dict whose only key is one of these.
-_TAGS = ("__tuple__", "__opaque__", "__dict__", "__pairs__", "__ndarray__")
+_TAGS = (
+    "__tuple__",
+    "__opaque__",
+    "__dict__",
+    "__pairs__",
+    "__ndarray__",
+    "__fraction__",
+)
 # The system attribute of an enqueued trial's parameters, whose arrays are
 # kept exactly (to find the equal array choice).
 _FIXED_PARAMS = "fixed_params"
@@ -142,17 +149,21 @@ def _tag(value: Any, opaque: bool, arrays: bool = False) -> Any:
     if arrays and isinstance(value, np.ndarray) and value.ndim:
         # An enqueued array choice: as a list it would match no choice, and
         # as its text it could match another array printed alike.
-        if value.dtype.kind in "biuf":
-            data = _tag(value.ravel().tolist(), opaque)
+        if value.dtype.kind in "biuf" and value.dtype.itemsize <= 8:
+            data = _tag(np.asarray(value).ravel().tolist(), opaque)
             return {"__ndarray__": [value.dtype.str, list(value.shape), data]}
         return {"__opaque__": _opaque_text(value)}
-    if isinstance(value, (np.generic, np.ndarray)):
-        return _tag(value.tolist(), opaque, arrays)  # numpy scalars and arrays
-    if opaque and isinstance(value, numbers.Real) and float(value) == value:
-        # An enqueued Fraction(1, 2): its number, which is what a float or
-        # int distribution (or an equal choice) takes from it. (Fraction(1,
-        # 3) is no float: kept by its text, which an equal choice matches.)
-        return float(value)
+    if isinstance(value, np.ndarray):
+        return _tag(value.tolist(), opaque, arrays)
+    if isinstance(value, np.generic):
+        item = value.item()
+        if isinstance(item, np.generic):  # a long double: no Python type
+            item = complex(item) if np.iscomplexobj(item) else float(item)
+        return _tag(item, opaque, arrays)
+    if arrays and isinstance(value, fractions.Fraction):
+        # An enqueued Fraction, exactly: a float distribution takes its
+        # number, a Fraction choice equals it.
+        return {"__fraction__": [value.numerator, value.denominator]}
     if isinstance(value, tuple):
         return {"__tuple__": [_tag(v, opaque, arrays) for v in value]}
     if isinstance(value, list):
@@ -200,23 +211,35 @@ def _is_pairs(value: Any) -> bool:
     return not all(isinstance(k, str) for k in keys)
 
 
-def _untag(value: Any) -> Any:
+def _untag(value: Any, exact: bool = False) -> Any:
+    """Undo ``_tag``; ``exact``: the enqueued parameters, whose arrays and
+    fractions were tagged (elsewhere such a dict is a user's, written by an
+    earlier version)."""
     if isinstance(value, list):
-        return [_untag(v) for v in value]
+        return [_untag(v, exact) for v in value]
     if isinstance(value, dict):
         if len(value) == 1 and "__dict__" in value:
-            return {k: _untag(v) for k, v in value["__dict__"].items()}
+            return {k: _untag(v, exact) for k, v in value["__dict__"].items()}
         if len(value) == 1 and "__tuple__" in value:
-            return tuple(_untag(v) for v in value["__tuple__"])
+            return tuple(_untag(v, exact) for v in value["__tuple__"])
         if len(value) == 1 and _is_pairs(value.get("__pairs__")):
-            return {_untag(k): _untag(v) for k, v in value["__pairs__"]}
+            return {_untag(k, exact): _untag(v, exact) for k, v in value["__pairs__"]}
         if len(value) == 1 and "__opaque__" in value:
             return OpaqueChoice(value["__opaque__"])
-        if len(value) == 1 and "__ndarray__" in value:
+        if len(value) == 1 and exact and "__ndarray__" in value:
             array = _array(value["__ndarray__"])
             if array is not None:
                 return array
-        return {k: _untag(v) for k, v in value.items()}
+        if len(value) == 1 and exact and "__fraction__" in value:
+            parts = value["__fraction__"]
+            if (
+                isinstance(parts, list)
+                and len(parts) == 2
+                and all(type(n) is int for n in parts)
+                and parts[1] > 0
+            ):
+                return fractions.Fraction(*parts)
+        return {k: _untag(v, exact) for k, v in value.items()}
     return value
 
 
@@ -245,10 +268,10 @@ def _dumps(value: Any, what: str, opaque: bool = False, arrays: bool = False) ->
         ) from None
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str, exact: bool = False) -> Any:
     value = json.loads(text)
     if any(tag in text for tag in _TAGS):
-        return _untag(value)
+        return _untag(value, exact)
     return value
 
 
@@ -969,7 +992,11 @@ class SQLiteStorage(BaseStorage):
                 if kind == _USER:
                     mirror.user_attrs = {**mirror.user_attrs, key: _loads(text)}
                 else:
-                    mirror.system_attrs = {**mirror.system_attrs, key: _loads(text)}
+                    exact = key == _FIXED_PARAMS
+                    mirror.system_attrs = {
+                        **mirror.system_attrs,
+                        key: _loads(text, exact),
+                    }
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
         self._set_trial_attr(trial_id, _USER, key, value)
@@ -1099,7 +1126,7 @@ class SQLiteStorage(BaseStorage):
                 t.distributions[b] = dist
             elif tag == 2:
                 attrs = t.user_attrs if b == _USER else t.system_attrs
-                attrs[c] = _loads(d)
+                attrs[c] = _loads(d, b == _SYSTEM and c == _FIXED_PARAMS)
             else:
                 t.intermediate_values[a] = float("nan") if b is None else b
         return out

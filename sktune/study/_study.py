@@ -26,7 +26,8 @@ from sktune.study._trial import (
     _MAX_STEP,
     FIXED_PARAMS_KEY,
     Trial,
-    _equals,
+    _needs_value_check,
+    _same_value,
     check_value,
 )
 
@@ -429,12 +430,15 @@ class Study:
         >>> study.trials[0].params
         {'x': 0.25}
         """
+        if isinstance(params, dict):
+            # np.array(0.5) is 0.5 (as a sampler's grid and storage see it).
+            params = {
+                k: v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v
+                for k, v in params.items()
+            }
         if skip_if_exists:
             # NaN and arrays need a comparison value by value.
-            by_value = any(
-                isinstance(v, np.ndarray) or (isinstance(v, float) and v != v)
-                for v in params.values()
-            )
+            by_value = any(_needs_value_check(v) for v in params.values())
             for t in self.get_trials(deepcopy=False):
                 fixed = t.system_attrs.get(FIXED_PARAMS_KEY)
                 if _same_params(fixed, params, by_value) or _same_params(
@@ -841,21 +845,10 @@ def _same_params(a: Any, b: dict[str, Any], by_value: bool) -> bool:
     if not isinstance(a, dict) or a.keys() != b.keys():
         return False
     try:
-        if a == b:  # at C speed
-            return True
+        if a == b:  # at C speed; but array([1]) == 1 too
+            if not by_value and not _needs_value_check(a):
+                return True
+            by_value = True
     except Exception:  # an array in ``a`` compared element-wise
         by_value = True
     return by_value and all(_same_value(a[k], v) for k, v in b.items())
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        if a.shape != b.shape:
-            return False
-        try:
-            return bool(np.array_equal(a, b, equal_nan=True))
-        except TypeError:  # a dtype without NaN
-            return bool(np.array_equal(a, b))
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return False
-    return _equals(a, b)

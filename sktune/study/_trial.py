@@ -20,6 +20,7 @@ from sktune.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
+    OpaqueChoice,
     _on_grid,
     check_distribution_compatibility,
 )
@@ -209,11 +210,11 @@ class Trial:
                         f"outside {distribution!r}; it is used anyway.",
                         stacklevel=3,
                     )
-            elif isinstance(value, np.ndarray) and value.ndim:
+            elif _holds_array(value):
                 # Arrays are told apart by their values: two array choices may
                 # print alike (long ones are summarised), and an enqueued array
                 # read back from storage is another object.
-                found = _equal_array(value, distribution.choices)
+                found = _equal_choice(value, distribution.choices)
                 if found is None:
                     raise ValueError(
                         f"The value {value!r} of parameter {name!r} cannot be "
@@ -519,21 +520,87 @@ class FixedTrial:
 _MAX_STEP = 2**63
 
 
-def _equal_array(value: np.ndarray, choices: tuple) -> Any:
-    """The choice that is ``value`` or an array equal to it (same shape, equal
-    values, NaN equal to NaN); None if there is none."""
+def _equal_choice(value: Any, choices: tuple) -> Any:
+    """The choice that is ``value``, else one equal to it as enqueued values
+    are compared (arrays by shape and values, one of the same dtype first;
+    containers part by part); None if there is none."""
     for choice in choices:
         if choice is value:
             return choice
-    for choice in choices:
-        if isinstance(choice, np.ndarray) and choice.shape == value.shape:
-            try:
-                same = np.array_equal(choice, value, equal_nan=True)
-            except TypeError:  # no NaN in this dtype
-                same = np.array_equal(choice, value)
-            if same:
-                return choice
-    return None
+    equal = [c for c in choices if _same_value(c, value)]
+    for choice in equal:
+        if getattr(choice, "dtype", None) == getattr(value, "dtype", None):
+            return choice
+    return equal[0] if equal else None
+
+
+def _same_array(a: Any, b: np.ndarray) -> bool:
+    """Whether ``a`` is an array of ``b``'s shape and values (NaN equal to
+    NaN); False where the values cannot be compared."""
+    if not isinstance(a, np.ndarray) or a.shape != b.shape:
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:  # a dtype without NaN
+        pass
+    except ValueError:  # object arrays holding arrays
+        return False
+    try:
+        return bool(np.array_equal(a, b))
+    except ValueError:
+        return False
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """``a`` equals ``b`` as enqueued values are compared: arrays by shape and
+    values, containers part by part, NaN equal to NaN."""
+    if isinstance(b, np.ndarray):
+        if isinstance(a, OpaqueChoice):  # read back from storage by its text
+            return bool(a == b)
+        return _same_array(a, b)
+    if isinstance(a, np.ndarray):
+        return False
+    if isinstance(b, dict):
+        return (
+            isinstance(a, dict)
+            and a.keys() == b.keys()
+            and all(_same_value(a[k], v) for k, v in b.items())
+        )
+    if isinstance(b, (list, tuple)):
+        return (
+            isinstance(a, (list, tuple))
+            and isinstance(a, tuple) == isinstance(b, tuple)
+            and len(a) == len(b)
+            and all(_same_value(x, y) for x, y in zip(a, b))
+        )
+    return _equals(a, b)
+
+
+def _holds_array(value: Any) -> bool:
+    """Whether ``value`` is, or a list, tuple or dict holding, an array (0-d
+    arrays are numbers)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    if isinstance(value, dict):
+        return any(_holds_array(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_array(v) for v in value)
+    return False
+
+
+def _needs_value_check(value: Any) -> bool:
+    """Whether ``value`` holds a NaN or an array, which ``==`` does not match
+    to an equal value."""
+    if isinstance(value, np.ndarray):
+        return True
+    if isinstance(value, dict):
+        return any(_needs_value_check(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_needs_value_check(v) for v in value)
+    try:
+        return is_real(value) and value != value
+    except Exception:
+        return False
 
 
 def _equals(a: Any, b: Any) -> bool:

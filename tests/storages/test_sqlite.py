@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 import math
@@ -886,3 +887,107 @@ def test_steps_beyond_64_bits_are_refused(either):
     trial = study.ask()
     with pytest.raises(InvalidParameterError, match="below 2"):
         trial.report(1.0, 2**63)
+
+
+@pytest.mark.parametrize(
+    "kind", ["tuple", "list", "dict", "object", "matrix", "longdouble", "dtype"]
+)
+def test_enqueued_values_holding_arrays_run_their_own_choice(either, kind):
+    class Plain:  # no __eq__: an object array holding it compares by identity
+        pass
+
+    big = [np.zeros(2000), np.zeros(2000)]
+    big[1][7] = 1.0
+    choices = {
+        "tuple": [(big[0],), (big[1],)],
+        "list": [[big[0]], [big[1]]],
+        "dict": [{"w": big[0]}, {"w": big[1]}],
+        # (Object arrays are stored by their text: these print apart.)
+        "object": [np.array([np.arange(3)], dtype=object), np.array([Plain()])],
+        "matrix": [np.matrix([[1, 2]]), np.matrix([[3, 4]])],
+        "longdouble": [np.zeros(2, np.longdouble), np.ones(2, np.longdouble)],
+        "dtype": [np.array([1, 2]), np.array([1.0, 2.0])],
+    }[kind]
+    study = sktune.create_study(storage=either)
+    # An equal value, not the choice itself (an object array's copy holds
+    # the same objects).
+    other = choices[1].copy() if kind == "object" else copy.deepcopy(choices[1])
+    study.enqueue_trial({"a": other})
+    study.enqueue_trial({"a": choices[0]})
+
+    def objective(trial):
+        value = trial.suggest_categorical("a", choices)
+        return [c is value for c in choices].index(True)
+
+    study.optimize(objective, n_trials=2)
+    assert [t.value for t in study.trials] == [1.0, 0.0]
+
+
+def test_an_enqueued_fraction_for_a_float_is_exact(either):
+    from fractions import Fraction
+
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"x": Fraction(1, 3)})
+    study.enqueue_trial({"x": Fraction(10**400)})  # no float holds it
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert study.trials[0].params == {"x": 1 / 3}
+
+
+@pytest.mark.parametrize(
+    "first, second, queued",
+    [
+        (np.float32("nan"), np.float32("nan"), 1),
+        ({"w": np.arange(3)}, {"w": np.arange(3)}, 1),
+        ((np.arange(3), 1), (np.arange(3), 1), 1),
+        (1, np.array([1]), 2),
+        (np.array([1]), 1, 2),
+        (np.arange(3), [0, 1, 2], 2),
+    ],
+)
+def test_skip_if_exists_compares_arrays_and_nan_by_value(either, first, second, queued):
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"a": first})
+    study.enqueue_trial({"a": second}, skip_if_exists=True)
+    assert len(study.trials) == queued
+
+
+def test_skip_if_exists_with_an_object_array_holding_arrays(either):
+    value = np.array([np.arange(3), np.arange(2)], dtype=object)
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"a": value})
+    study.enqueue_trial({"a": value}, skip_if_exists=True)
+    assert len(study.trials) == 1
+
+
+def test_grid_sampler_takes_an_enqueued_zero_d_array_as_its_point(either):
+    sampler = sktune.samplers.GridSampler({"b": [0, 1]})
+    study = sktune.create_study(storage=either, sampler=sampler)
+    study.enqueue_trial({"b": np.array(1)})
+    study.optimize(lambda t: t.suggest_categorical("b", [0, 1]), n_trials=5)
+    assert sorted(t.params["b"] for t in study.trials) == [0, 1]
+
+
+def test_enqueued_subclasses_of_dicts_and_lists_are_copied(either):
+    from collections import OrderedDict
+
+    class Layers(list):
+        pass
+
+    layers, weights = Layers([64]), OrderedDict(a=1)
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"h": layers, "w": weights})
+    layers.append(32)
+    weights["b"] = 2
+    fixed = study.trials[0].system_attrs["fixed_params"]
+    assert list(fixed["h"]) == [64]
+    assert dict(fixed["w"]) == {"a": 1}
+
+
+def test_only_enqueued_parameters_read_tagged_arrays_back():
+    # A dict of this shape in a user attribute of an earlier version's file
+    # (not escaped then) stays a dict.
+    from sktune.storages._sqlite import _loads
+
+    text = json.dumps({"__ndarray__": ["<i8", [2], [1, 2]]})
+    assert _loads(text) == {"__ndarray__": ["<i8", [2], [1, 2]]}
+    np.testing.assert_array_equal(_loads(text, exact=True), [1, 2])
