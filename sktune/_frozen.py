@@ -305,31 +305,42 @@ _FIXED_PARAMS = "fixed_params"
 
 
 def _copy_fixed(fixed: Any) -> Any:
-    """A copy of an enqueued trial's parameters: plain data (which a caller
-    may change after enqueuing, and which is matched to a choice by value)
-    and numeric arrays are copied; other objects, and containers holding
-    them, are shared (an estimator is matched to its choice by identity)."""
+    """A copy of an enqueued trial's parameters: the containers and numeric
+    arrays a caller may change after enqueuing are copied, other objects
+    shared (an estimator is matched to its choice by identity)."""
     if type(fixed) is not dict:
         return _deep_copy(fixed)
     return {k: _copy_value(v) for k, v in fixed.items()}
 
 
+# Values an enqueued trial keeps as they are: nothing in them can change.
+_IMMUTABLE = (str, int, float, bool, complex, bytes, type(None), np.generic)
+
+
 def _copy_value(value: Any) -> Any:
+    """Lists, dicts and sets rebuilt, tuples too where a part was copied,
+    numeric arrays copied; other objects (estimators, functions, object
+    arrays) and immutable values kept."""
+    if isinstance(value, _IMMUTABLE):
+        return value
+    kind = type(value)
+    if kind is list:
+        return [_copy_value(v) for v in value]
+    if kind is dict:
+        return {k: _copy_value(v) for k, v in value.items()}
+    if kind is tuple:
+        parts = [_copy_value(v) for v in value]
+        return value if all(a is b for a, b in zip(parts, value)) else tuple(parts)
     if isinstance(value, np.ndarray):
         return value if value.dtype.kind == "O" else value.copy()
-    return _deep_copy(value) if _plain(value) else value
-
-
-def _plain(value: Any) -> bool:
-    """Whether ``value`` is JSON-like data: scalars, and lists, tuples and
-    dicts of them."""
-    if value is None or isinstance(value, (str, int, float)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(_plain(k) and _plain(v) for k, v in value.items())
-    return False
+    if kind is set:
+        return set(value)
+    if isinstance(value, (list, dict, set, bytearray)):
+        try:  # a subclass (OrderedDict, ...): its own type, one level
+            return copy.copy(value)
+        except Exception:
+            return value
+    return value
 
 
 def _deep_copy(value: Any) -> Any:

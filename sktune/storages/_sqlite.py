@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import fractions
 import json
+import numbers
 import os
 import sqlite3
 import threading
@@ -164,6 +165,8 @@ def _tag(value: Any, opaque: bool, arrays: bool = False) -> Any:
         # An enqueued Fraction, exactly: a float distribution takes its
         # number, a Fraction choice equals it.
         return {"__fraction__": [value.numerator, value.denominator]}
+    if arrays and isinstance(value, numbers.Real) and _float_equal(value):
+        return float(value)  # another number type (sympy's Float, ...)
     if isinstance(value, tuple):
         return {"__tuple__": [_tag(v, opaque, arrays) for v in value]}
     if isinstance(value, list):
@@ -188,6 +191,14 @@ def _tag(value: Any, opaque: bool, arrays: bool = False) -> Any:
         # shortened, which matched no live choice).
         return {"__opaque__": _opaque_text(value)}
     return value
+
+
+def _float_equal(value: Any) -> bool:
+    """Whether ``value`` equals its float."""
+    try:
+        return bool(float(value) == value)
+    except Exception:  # too large, or a comparison that fails
+        return False
 
 
 def _is_pairs(value: Any) -> bool:

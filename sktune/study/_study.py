@@ -441,6 +441,12 @@ class Study:
             by_value = any(_needs_value_check(v) for v in params.values())
             for t in self.get_trials(deepcopy=False):
                 fixed = t.system_attrs.get(FIXED_PARAMS_KEY)
+                if not by_value:
+                    try:  # most trials differ: told at C speed
+                        if fixed != params and t.params != params:
+                            continue
+                    except Exception:  # arrays compared element-wise
+                        pass
                 if _same_params(fixed, params, by_value) or _same_params(
                     t.params, params, by_value
                 ):

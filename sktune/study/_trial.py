@@ -522,16 +522,27 @@ _MAX_STEP = 2**63
 
 def _equal_choice(value: Any, choices: tuple) -> Any:
     """The choice that is ``value``, else one equal to it as enqueued values
-    are compared (arrays by shape and values, one of the same dtype first;
-    containers part by part); None if there is none."""
+    are compared (arrays by shape and values, containers part by part), one
+    whose arrays have ``value``'s dtypes first; None if there is none."""
     for choice in choices:
         if choice is value:
             return choice
     equal = [c for c in choices if _same_value(c, value)]
     for choice in equal:
-        if getattr(choice, "dtype", None) == getattr(value, "dtype", None):
+        if _same_dtypes(choice, value):
             return choice
     return equal[0] if equal else None
+
+
+def _same_dtypes(a: Any, b: Any) -> bool:
+    """Whether the arrays in ``a`` and ``b`` (equal values) have one dtype."""
+    if isinstance(b, np.ndarray):
+        return getattr(a, "dtype", None) == b.dtype
+    if isinstance(b, dict):
+        return all(_same_dtypes(a[k], v) for k, v in b.items())
+    if isinstance(b, (list, tuple)):
+        return all(_same_dtypes(x, y) for x, y in zip(a, b))
+    return True
 
 
 def _same_array(a: Any, b: np.ndarray) -> bool:
@@ -539,15 +550,15 @@ def _same_array(a: Any, b: np.ndarray) -> bool:
     NaN); False where the values cannot be compared."""
     if not isinstance(a, np.ndarray) or a.shape != b.shape:
         return False
+    if a.dtype.kind == "O" or b.dtype.kind == "O":  # the same objects, or equal
+        return all(x is y or _equals(x, y) for x, y in zip(a.flat, b.flat, strict=True))
     try:
         return bool(np.array_equal(a, b, equal_nan=True))
-    except TypeError:  # a dtype without NaN
+    except Exception:  # a dtype without NaN, or values that do not compare
         pass
-    except ValueError:  # object arrays holding arrays
-        return False
     try:
         return bool(np.array_equal(a, b))
-    except ValueError:
+    except Exception:  # object arrays holding arrays, structured dtypes, ...
         return False
 
 

@@ -890,11 +890,29 @@ def test_steps_beyond_64_bits_are_refused(either):
 
 
 @pytest.mark.parametrize(
-    "kind", ["tuple", "list", "dict", "object", "matrix", "longdouble", "dtype"]
+    "kind",
+    [
+        "tuple",
+        "list",
+        "dict",
+        "object",
+        "matrix",
+        "longdouble",
+        "dtype",
+        "nested dtype",
+        "structured",
+        "raising eq",
+    ],
 )
 def test_enqueued_values_holding_arrays_run_their_own_choice(either, kind):
     class Plain:  # no __eq__: an object array holding it compares by identity
         pass
+
+    class Raises:
+        def __eq__(self, other):
+            raise RuntimeError("no ==")
+
+        __hash__ = object.__hash__
 
     big = [np.zeros(2000), np.zeros(2000)]
     big[1][7] = 1.0
@@ -907,11 +925,18 @@ def test_enqueued_values_holding_arrays_run_their_own_choice(either, kind):
         "matrix": [np.matrix([[1, 2]]), np.matrix([[3, 4]])],
         "longdouble": [np.zeros(2, np.longdouble), np.ones(2, np.longdouble)],
         "dtype": [np.array([1, 2]), np.array([1.0, 2.0])],
+        "nested dtype": [{"w": np.array([1, 2])}, {"w": np.array([1.0, 2.0])}],
+        "structured": [
+            np.zeros(2, dtype=[("a", "i8")]),
+            np.zeros(2, dtype=[("b", "f8")]),
+        ],
+        "raising eq": [np.array([1, 2]), np.array([Raises(), 1], dtype=object)],
     }[kind]
     study = sktune.create_study(storage=either)
     # An equal value, not the choice itself (an object array's copy holds
     # the same objects).
-    other = choices[1].copy() if kind == "object" else copy.deepcopy(choices[1])
+    shallow = kind in ("object", "raising eq")
+    other = choices[1].copy() if shallow else copy.deepcopy(choices[1])
     study.enqueue_trial({"a": other})
     study.enqueue_trial({"a": choices[0]})
 
@@ -965,6 +990,33 @@ def test_grid_sampler_takes_an_enqueued_zero_d_array_as_its_point(either):
     study.enqueue_trial({"b": np.array(1)})
     study.optimize(lambda t: t.suggest_categorical("b", [0, 1]), n_trials=5)
     assert sorted(t.params["b"] for t in study.trials) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "make, change",
+    [
+        (lambda: list(np.array([64, 32])), lambda v: v.__setitem__(0, 1)),
+        (lambda: [np.float32(0.5)], lambda v: v.__setitem__(0, 1.0)),
+        (lambda: {1, 2}, lambda v: v.add(99)),
+        (lambda: {"ids": [1, 2], "est": object()}, lambda v: v["ids"].append(3)),
+    ],
+)
+def test_enqueued_containers_are_copied_whatever_they_hold(either, make, change):
+    # Lists of NumPy numbers, sets, and dicts holding an object were shared
+    # with the caller: a later change reached the queued trial.
+    value, expected = make(), make()
+    study = sktune.create_study(storage=either)
+    study.enqueue_trial({"v": value})
+    change(value)
+
+    def queued():
+        v = study.trials[0].system_attrs["fixed_params"]["v"]
+        return v["ids"] if isinstance(v, dict) else v
+
+    assert queued() == (expected["ids"] if isinstance(expected, dict) else expected)
+    if either is None:  # a copy read from the study is not the queued value
+        change(study.trials[0].system_attrs["fixed_params"]["v"])
+        assert queued() == (expected["ids"] if isinstance(expected, dict) else expected)
 
 
 def test_enqueued_subclasses_of_dicts_and_lists_are_copied(either):
