@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from sktune._frozen import FrozenTrial, TrialState
+from sktune._frozen import _FIXED_PARAMS, FrozenTrial, TrialState
 from sktune._validation import is_real, param_error
 from sktune.distributions import (
     BaseDistribution,
@@ -134,9 +134,6 @@ _TAGS = (
     "__ndarray__",
     "__fraction__",
 )
-# The system attribute of an enqueued trial's parameters, whose arrays are
-# kept exactly (to find the equal array choice).
-_FIXED_PARAMS = "fixed_params"
 
 
 def _tag(value: Any, opaque: bool, arrays: bool = False) -> Any:
@@ -193,6 +190,12 @@ def _tag(value: Any, opaque: bool, arrays: bool = False) -> Any:
     return value
 
 
+def _exact(kind: int, key: str) -> bool:
+    """Whether an attribute keeps arrays and fractions exactly: the enqueued
+    parameters (matched to choices by value)."""
+    return kind == _SYSTEM and key == _FIXED_PARAMS
+
+
 def _float_equal(value: Any) -> bool:
     """Whether ``value`` equals its float."""
     try:
@@ -243,12 +246,7 @@ def _untag(value: Any, exact: bool = False) -> Any:
                 return array
         if len(value) == 1 and exact and "__fraction__" in value:
             parts = value["__fraction__"]
-            if (
-                isinstance(parts, list)
-                and len(parts) == 2
-                and all(type(n) is int for n in parts)
-                and parts[1] > 0
-            ):
+            if _is_fraction(parts):
                 return fractions.Fraction(*parts)
         return {k: _untag(v, exact) for k, v in value.items()}
     return value
@@ -268,6 +266,16 @@ def _array(parts: Any) -> np.ndarray | None:
         return array.reshape([int(n) for n in shape])
     except (TypeError, ValueError):
         return None
+
+
+def _is_fraction(parts: Any) -> bool:
+    """Whether ``parts`` is what ``_tag`` writes for a Fraction."""
+    return (
+        isinstance(parts, list)
+        and len(parts) == 2
+        and all(type(n) is int for n in parts)
+        and parts[1] > 0
+    )
 
 
 def _dumps(value: Any, what: str, opaque: bool = False, arrays: bool = False) -> str:
@@ -649,9 +657,7 @@ class SQLiteStorage(BaseStorage):
             for trial_id, sid in list(self._trial_study.items()):
                 if sid == study_id:
                     del self._trial_study[trial_id]
-                    self._owned.pop(trial_id, None)
-                    self._owned_seen.pop(trial_id, None)
-                    self._heartbeat.discard(trial_id)
+                    self._drop_owned(trial_id)
 
     def _check_study(self, study_id: int) -> None:
         row = (
@@ -824,7 +830,7 @@ class SQLiteStorage(BaseStorage):
                             v,
                             f"trial attribute {k!r}",
                             kind == _SYSTEM,
-                            kind == _SYSTEM and k == _FIXED_PARAMS,
+                            _exact(kind, k),
                         ),
                     )
                     for kind, attrs in (
@@ -865,9 +871,7 @@ class SQLiteStorage(BaseStorage):
 
     def _refuse_update(self, trial_id: int) -> None:
         """Raise the right error for a write that matched no updatable trial."""
-        self._owned.pop(trial_id, None)
-        self._owned_seen.pop(trial_id, None)
-        self._heartbeat.discard(trial_id)  # finished by another handle
+        self._drop_owned(trial_id)
         row = (
             self._connection()
             .execute("SELECT state FROM trials WHERE trial_id = ?", (trial_id,))
@@ -986,9 +990,8 @@ class SQLiteStorage(BaseStorage):
                 }
 
     def _set_trial_attr(self, trial_id: int, kind: int, key: str, value: Any) -> None:
-        system = kind == _SYSTEM
         what = f"value of trial attribute {key!r}"
-        text = _dumps(value, what, system, system and key == _FIXED_PARAMS)
+        text = _dumps(value, what, kind == _SYSTEM, _exact(kind, key))
         with self._locked():
             cur = self._connection().execute(
                 "INSERT OR REPLACE INTO trial_attrs SELECT ?, ?, ?, ? WHERE "
@@ -1003,10 +1006,9 @@ class SQLiteStorage(BaseStorage):
                 if kind == _USER:
                     mirror.user_attrs = {**mirror.user_attrs, key: _loads(text)}
                 else:
-                    exact = key == _FIXED_PARAMS
                     mirror.system_attrs = {
                         **mirror.system_attrs,
-                        key: _loads(text, exact),
+                        key: _loads(text, _exact(kind, key)),
                     }
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
@@ -1137,7 +1139,7 @@ class SQLiteStorage(BaseStorage):
                 t.distributions[b] = dist
             elif tag == 2:
                 attrs = t.user_attrs if b == _USER else t.system_attrs
-                attrs[c] = _loads(d, b == _SYSTEM and c == _FIXED_PARAMS)
+                attrs[c] = _loads(d, _exact(b, c))
             else:
                 t.intermediate_values[a] = float("nan") if b is None else b
         return out
@@ -1160,6 +1162,13 @@ class SQLiteStorage(BaseStorage):
             raise KeyError(f"No trial with id {trial_id} in {self.url}.")
         return found[trial_id]
 
+    def _drop_owned(self, trial_id: int) -> None:
+        """Forget this process's copy and heartbeat of a trial it no longer
+        runs (lock held)."""
+        self._owned.pop(trial_id, None)
+        self._owned_seen.pop(trial_id, None)
+        self._heartbeat.discard(trial_id)
+
     def _check_owned(self, trial_id: int) -> None:
         """Drop the write-through copy of this process's running trial if
         another handle finished it (lock held). One PRAGMA when no other
@@ -1173,9 +1182,7 @@ class SQLiteStorage(BaseStorage):
             "SELECT state FROM trials WHERE trial_id = ?", (trial_id,)
         ).fetchone()
         if row is None or TrialState(row[0]).is_finished():
-            self._owned.pop(trial_id, None)
-            self._owned_seen.pop(trial_id, None)
-            self._heartbeat.discard(trial_id)
+            self._drop_owned(trial_id)
 
     def _refresh(self, study_id: int) -> _StudyCache:
         """Bring the cache of a study up to date with the file (lock held)."""
@@ -1217,9 +1224,7 @@ class SQLiteStorage(BaseStorage):
             self._trial_study[trial_id] = study_id
             if t.state.is_finished():
                 cache.unfinished.discard(trial_id)
-                self._owned.pop(trial_id, None)
-                self._owned_seen.pop(trial_id, None)
-                self._heartbeat.discard(trial_id)
+                self._drop_owned(trial_id)
             else:
                 cache.unfinished.add(trial_id)
             cache.last_id = max(cache.last_id, trial_id)

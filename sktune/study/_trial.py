@@ -6,7 +6,7 @@ import contextlib
 import datetime
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -201,8 +201,6 @@ class Trial:
         fixed = frozen.system_attrs.get(FIXED_PARAMS_KEY)
         if fixed is not None and name in fixed:
             value = fixed[name]
-            if isinstance(value, np.ndarray) and value.ndim == 0:
-                value = value.item()  # np.array(0.5): 0.5, as in Optuna
             if not isinstance(distribution, CategoricalDistribution):
                 if not distribution.contains(value):
                     warnings.warn(
@@ -587,31 +585,38 @@ def _same_value(a: Any, b: Any) -> bool:
     return _equals(a, b)
 
 
-def _holds_array(value: Any) -> bool:
-    """Whether ``value`` is, or a list, tuple or dict holding, an array (0-d
-    arrays are numbers)."""
-    if isinstance(value, np.ndarray):
-        return value.ndim > 0
+def _any_part(value: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether ``test`` holds for ``value`` or a part of its lists, tuples
+    and dicts."""
     if isinstance(value, dict):
-        return any(_holds_array(v) for v in value.values())
+        return any(_any_part(v, test) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return any(_holds_array(v) for v in value)
-    return False
+        return any(_any_part(v, test) for v in value)
+    return test(value)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim > 0  # 0-d: a number
+
+
+def _is_array_or_nan(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    try:
+        return is_real(value) and value != value
+    except Exception:
+        return False
+
+
+def _holds_array(value: Any) -> bool:
+    """Whether ``value`` is, or holds, an array."""
+    return _any_part(value, _is_array)
 
 
 def _needs_value_check(value: Any) -> bool:
     """Whether ``value`` holds a NaN or an array, which ``==`` does not match
     to an equal value."""
-    if isinstance(value, np.ndarray):
-        return True
-    if isinstance(value, dict):
-        return any(_needs_value_check(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_needs_value_check(v) for v in value)
-    try:
-        return is_real(value) and value != value
-    except Exception:
-        return False
+    return _any_part(value, _is_array_or_nan)
 
 
 def _equals(a: Any, b: Any) -> bool:
