@@ -12,6 +12,7 @@ import sktune
 from sktune.exceptions import InvalidParameterError
 from sktune.samplers import RandomSampler, TPESampler
 from sktune.samplers._tpe._history import History
+from sktune.samplers._tpe._parzen import bandwidths
 from sktune.samplers._tpe._sampler import _auto_startup
 from sktune.trial import TrialState
 
@@ -392,6 +393,8 @@ def test_history_is_incremental():
         ({"seed": -3}, "'seed' parameter of TPESampler"),
         ({"correlated_fraction": 1.5}, "'correlated_fraction' parameter of TPE"),
         ({"correlated_fraction": "half"}, "'correlated_fraction' parameter of TPE"),
+        ({"bandwidth": "wide"}, "'bandwidth' parameter of TPESampler must be one"),
+        ({"bandwidth": None}, "'bandwidth' parameter of TPESampler must be one"),
         (
             {"group": True, "multivariate": False},
             "'group' parameter of TPESampler must be False when multivariate=False",
@@ -439,6 +442,49 @@ def test_group_mode_and_pickle():
     assert "TPESampler(" in repr(sampler)
 
 
+def _kernel_models(bandwidth):
+    """Per asked trial: its number and its fitted l(x) and g(x)."""
+    sampler = TPESampler(seed=0, n_startup_trials=5, bandwidth=bandwidth)
+    study = sktune.create_study(sampler=sampler)
+    study.optimize(_quadratic, n_trials=12)
+    out = []
+    for _ in range(4):
+        trial = study.ask()
+        _quadratic(trial)
+        model = sampler._states.get(study).models[trial.number][None]
+        out.append((trial.number, model.good, model.bad))
+        study.tell(trial, 1.0 + trial.number)
+    return out
+
+
+@pytest.mark.parametrize("bandwidth", ["neighbour", "broad", "alternate"])
+def test_broad_kernels_follow_optunas_multivariate_rule(bandwidth):
+    # "broad": every kernel 0.2 n^(-1/(d+4)) of the range (d = 2 here);
+    # "alternate": so on odd-numbered trials, neighbour gaps on even ones.
+    for number, *estimators in _kernel_models(bandwidth):
+        broad = bandwidth == "broad" or (bandwidth == "alternate" and number % 2)
+        for est in estimators:
+            n = len(est.sigma)
+            gaps = bandwidths(est.mu, est.present, np.ones(n), est.specs)
+            if broad:
+                np.testing.assert_allclose(est.sigma, 0.2 * n ** (-1.0 / 6.0))
+            else:
+                np.testing.assert_array_equal(est.sigma, gaps)
+        # (the two rules differ on the bad group's trials)
+        assert not np.allclose(gaps, 0.2 * n ** (-1.0 / 6.0))
+
+
+def test_bandwidth_survives_pickle_and_defaults_for_old_pickles():
+    sampler = TPESampler(seed=0, bandwidth="alternate")
+    assert pickle.loads(pickle.dumps(sampler)).bandwidth == "alternate"
+    state = sampler.__getstate__()
+    del state["bandwidth"]  # (a sampler pickled before the parameter existed)
+    old = TPESampler.__new__(TPESampler)
+    old.__setstate__(state)
+    assert old.bandwidth == "neighbour"
+    assert "bandwidth='alternate'" in repr(sampler)
+
+
 def test_feasibility_matches_the_choices_seen_with_each_pattern():
     # A point is infeasible when a choice it has was only ever seen with
     # other sets of parameters (brute-force reference below).
@@ -471,14 +517,16 @@ def test_feasibility_matches_the_choices_seen_with_each_pattern():
 
 @pytest.mark.parametrize("objective", [_mixed, _branches])
 @pytest.mark.parametrize("constant_liar", [False, True])
+@pytest.mark.parametrize("bandwidth", ["neighbour", "alternate"])
 def test_reusing_the_good_estimator_changes_no_proposal(
-    objective, constant_liar, monkeypatch
+    objective, constant_liar, bandwidth, monkeypatch
 ):
     # l(x) is reused while the good group is the same trials; every proposal
-    # must be what a freshly fitted l(x) gives.
+    # must be what a freshly fitted l(x) gives (with "alternate", of the
+    # trial's own kind of kernels).
     def run():
         study = sktune.create_study(
-            sampler=TPESampler(seed=3, constant_liar=constant_liar)
+            sampler=TPESampler(seed=3, constant_liar=constant_liar, bandwidth=bandwidth)
         )
         running = []
         for _ in range(45):
@@ -503,8 +551,8 @@ def test_reusing_the_good_estimator_changes_no_proposal(
     monkeypatch.setattr(
         TPESampler,
         "_good_estimator",
-        lambda self, hist, x, present, rows, specs, structural, dims: counting(
-            self, x, present, rows, specs, structural
+        lambda self, hist, x, present, rows, specs, structural, dims, broad: counting(
+            self, x, present, rows, specs, structural, broad
         ),
     )
     assert run() == cached

@@ -783,6 +783,33 @@ def test_random_sampler_gives_a_random_search():
     assert all(1e-3 <= v <= 1e3 for v in values) and len(set(values)) == 6
 
 
+def test_default_sampler_alternates_broad_and_neighbour_kernels():
+    # TPESearchCV's default is TPESampler(bandwidth="alternate"), seeded from
+    # random_state: the same candidates as that sampler given explicitly.
+    from sktune.samplers import TPESampler
+
+    def search(sampler):
+        return TPESearchCV(
+            LogisticRegression(solver="liblinear"),
+            {"C": loguniform(1e-3, 1e3), "tol": loguniform(1e-5, 1e-1)},
+            n_iter=20,
+            cv=2,
+            random_state=5,
+            sampler=sampler,
+        ).fit(X, y)
+
+    default = search(None)
+    used = default.study_.sampler
+    assert type(used) is TPESampler and used.bandwidth == "alternate"
+    explicit = search(TPESampler(seed=used.seed, bandwidth="alternate"))
+    neighbour = search(TPESampler(seed=used.seed))
+    params = default.cv_results_["params"]
+    assert params == explicit.cv_results_["params"]
+    # The start-up points agree; the model-based ones follow the kernels.
+    assert params[:10] == neighbour.cv_results_["params"][:10]
+    assert params != neighbour.cv_results_["params"]
+
+
 def test_grid_sampler_search():
     grid = {"C": [0.1, 1.0, 10.0]}
     search = TPESearchCV(
