@@ -226,15 +226,20 @@ class SuccessiveHalvingPruner(BasePruner):
         )
         self._states: PerStudy[RungValues] = PerStudy(RungValues)
 
-    def rung_ends(self, max_step: int) -> tuple[int, int]:
+    def rung_ends(self, max_step: int, study: Study | None = None) -> tuple[int, int]:
         """``(first, factor)``: rung ``k`` ends at step ``first * factor ** k``,
         for trials whose last step is ``max_step``; the pruner decides only
-        there. ``min_resource="auto"`` resolves to ``max(max_step // 100, 1)``.
+        there. ``min_resource="auto"`` resolves to ``max(max_step // 100, 1)``,
+        unless ``study`` is given and has a complete trial: then to the value
+        :meth:`prune` uses in that study (from its complete trials, fixed
+        once), so that trials of different lengths share the rungs.
 
         Parameters
         ----------
         max_step : int
             Last step of a complete trial.
+        study : Study or None, default=None
+            The study whose resolved ``min_resource`` to use.
 
         Returns
         -------
@@ -251,9 +256,19 @@ class SuccessiveHalvingPruner(BasePruner):
         """
         first = self._min_resource
         if first == "auto":
-            first = max(int(max_step) // 100, 1)
+            first = None if study is None else self._resolved_min_resource(study)
+            if first is None:
+                first = max(int(max_step) // 100, 1)
         factor = self._reduction_factor
         return int(first) * factor**self._min_early_stopping_rate, factor
+
+    def _resolved_min_resource(self, study: Study) -> int | None:
+        """``min_resource="auto"`` in ``study``: fixed from its complete
+        trials once it has one (None before)."""
+        state = self._states.get(study)
+        with state.lock:
+            state.update(study.get_trials(deepcopy=False))
+            return _auto_min_resource(state)
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         """Whether ``trial`` lost at the rung it just completed.
@@ -274,12 +289,9 @@ class SuccessiveHalvingPruner(BasePruner):
             unfinished = state.update(study.get_trials(deepcopy=False))
             min_resource = self._min_resource
             if min_resource == "auto":
-                min_resource = state.resolved.get("min_resource")
+                min_resource = _auto_min_resource(state)
                 if min_resource is None:
-                    if state.max_complete_step is None:
-                        return False
-                    min_resource = max(state.max_complete_step // 100, 1)
-                    state.resolved["min_resource"] = min_resource
+                    return False
             return asha_prune(
                 study,
                 trial,
@@ -291,3 +303,13 @@ class SuccessiveHalvingPruner(BasePruner):
                 min_early_stopping_rate=self._min_early_stopping_rate,
                 bootstrap_count=self._bootstrap_count,
             )
+
+
+def _auto_min_resource(state: RungValues) -> int | None:
+    """``min_resource="auto"``: a hundredth of the first complete trials' last
+    step (at least 1), fixed once per study; None before any is complete."""
+    resolved = state.resolved.get("min_resource")
+    if resolved is None and state.max_complete_step is not None:
+        resolved = max(state.max_complete_step // 100, 1)
+        state.resolved["min_resource"] = resolved
+    return resolved

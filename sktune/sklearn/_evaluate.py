@@ -166,10 +166,15 @@ class ResourcePlan:
         raise NotImplementedError
 
     def batched_units(
-        self, context: SearchContext, params: Mapping[str, Any], pruning: bool
+        self,
+        context: SearchContext,
+        params: Mapping[str, Any],
+        pruning: bool,
+        study: Any = None,
     ) -> list[list[WorkUnit]]:
         """The units of a candidate in batches: the units of a batch run at
-        once, and a report (with ``pruning``) follows each batch."""
+        once, and a report (with ``pruning``) follows each batch. ``study``
+        is the study the candidate's trial belongs to (or None)."""
         units = self.units(context)
         if not pruning and self.batchable:
             return [units]
@@ -232,11 +237,13 @@ def make_resource_plan(
     factor: int | str = "auto",
     pruner: Any = None,
     space_blocker: str | None = None,
+    fit_params: Mapping[str, Any] | None = None,
 ) -> ResourcePlan:
     """The plan of a ``resource`` value; ``"auto"`` means ``"folds"`` without
     pruning (see :func:`sktune.sklearn._resources.choose_resource`).
     ``factor`` and ``pruner`` set the schedule of stepped plans;
-    ``space_blocker`` is passed to :func:`sktune.sklearn._resources.make_plan`.
+    ``space_blocker`` and ``fit_params`` are passed to
+    :func:`sktune.sklearn._resources.make_plan`.
 
     Examples
     --------
@@ -258,6 +265,7 @@ def make_resource_plan(
         factor=factor,
         pruner=pruner,
         space_blocker=space_blocker,
+        fit_params=fit_params,
     )
 
 
@@ -416,7 +424,9 @@ def evaluate_candidate(
         plan = plan.for_estimator(
             clone(context.estimator).set_params(**clone(dict(params), safe=False))
         )
-    batches = plan.batched_units(context, params, pruning)
+    batches = plan.batched_units(
+        context, params, pruning, getattr(trial, "study", None)
+    )
     outs: list[dict[str, Any] | None] = [None] * context.n_splits
     # Per fold, the state its last unit returned (stepped plans).
     states: dict[int, Any] = {}

@@ -34,11 +34,12 @@ pruner, which may decide at every step, the resources double.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -166,13 +167,15 @@ def _settings_blocker(params: Mapping[str, Any]) -> str | None:
     return None
 
 
-def epochs_blocker(estimator: Any) -> str | None:
+def epochs_blocker(estimator: Any, fit_params: Collection[str] = ()) -> str | None:
     """Why ``estimator`` cannot be trained in epochs of ``partial_fit``
     equivalent to its ``fit``, or None.
 
-    Besides :func:`partial_fit_blocker`'s settings: no ``partial_fit``, and
-    naive Bayes, whose ``partial_fit`` accumulates counts (an epoch more
-    counts every sample again, which weakens the smoothing).
+    Besides :func:`partial_fit_blocker`'s settings: no ``partial_fit``, naive
+    Bayes, whose ``partial_fit`` accumulates counts (an epoch more counts
+    every sample again, which weakens the smoothing), and fit parameters
+    (names ``fit_params``, for this estimator) that ``partial_fit`` does not
+    take.
 
     Examples
     --------
@@ -184,7 +187,28 @@ def epochs_blocker(estimator: Any) -> str | None:
         return "no partial_fit"
     if type(estimator).__module__.startswith("sklearn.naive_bayes"):
         return "naive Bayes (partial_fit accumulates counts)"
-    return partial_fit_blocker(estimator)
+    blocker = partial_fit_blocker(estimator)
+    if blocker is None and fit_params:
+        blocker = _fit_only_param(estimator, fit_params)
+    return blocker
+
+
+def _fit_only_param(estimator: Any, names: Collection[str]) -> str | None:
+    """A fit parameter among ``names`` that ``estimator``'s ``partial_fit``
+    does not take (``coef_init`` of SGD models, say), where epochs are
+    ``partial_fit`` calls; None if it takes them all."""
+    if fits_epochs_warm(estimator):
+        return None  # (its epochs are warm-started fits)
+    try:
+        taken = inspect.signature(estimator.partial_fit).parameters
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in taken.values()):
+        return None
+    for name in names:
+        if name not in taken:
+            return f"the fit parameter {name!r} (partial_fit does not take it)"
+    return None
 
 
 def estimators_blocker(estimator: Any) -> str | None:
@@ -207,13 +231,17 @@ def estimators_blocker(estimator: Any) -> str | None:
 
 
 def space_partial_fit_blocker(
-    estimator: Any, sources: Sequence[Mapping[str, Any]]
+    estimator: Any,
+    sources: Sequence[Mapping[str, Any]],
+    blocker_of: Callable[[Any], str | None] | None = None,
 ) -> str | None:
     """A final step, or a setting of it, that the search space may give and
     that cannot be trained in epochs (see :func:`epochs_blocker`), or None.
 
     ``sources`` are the space's dicts of what the user gave (lists, choices
-    of estimators for the step, distributions).
+    of estimators for the step, distributions). ``blocker_of`` checks one
+    final step instead of :func:`epochs_blocker` (:func:`estimators_blocker`
+    for ``resource="estimators"``).
 
     Examples
     --------
@@ -248,18 +276,24 @@ def space_partial_fit_blocker(
             for step, what in steps:
                 if not hasattr(step, "get_params"):
                     continue
-                blocker = epochs_blocker(step)
+                blocker = (blocker_of or epochs_blocker)(step)
                 if blocker is not None:
                     return blocker if "=" in blocker else f"{what} ({blocker})"
     return None
 
 
-def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
+def choose_resource(
+    estimator: Any,
+    resource: str,
+    pruning: bool,
+    fit_params: Mapping[str, Any] | None = None,
+) -> str:
     """The resource kind of ``resource`` for ``estimator``.
 
     ``"auto"`` is ``"folds"`` without a pruner; with one, ``"epochs"`` if the
-    final step has a ``partial_fit`` that its settings allow (see
-    :func:`partial_fit_blocker`), else ``"estimators"`` if it is a
+    final step has a ``partial_fit`` that its settings and the fit
+    parameters ``fit_params`` allow (see :func:`epochs_blocker`), else
+    ``"estimators"`` if it is a
     ``warm_start`` ensemble (or histogram gradient boosting), else
     ``"folds"``.
 
@@ -276,7 +310,7 @@ def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     if not pruning:
         return "folds"
     last = final_step(estimator)
-    if epochs_blocker(last) is None:
+    if epochs_blocker(last, last_step_params(estimator, fit_params)) is None:
         return "epochs"
     if estimators_blocker(last) is None and (
         # Gradient boosting's early stopping restarts its patience with each
@@ -286,6 +320,16 @@ def choose_resource(estimator: Any, resource: str, pruning: bool) -> str:
     ):
         return "estimators"
     return "folds"
+
+
+def last_step_params(estimator: Any, fit_params: Mapping[str, Any] | None) -> list[str]:
+    """Names of the fit parameters that go to ``estimator``'s final step."""
+    if not fit_params:
+        return []
+    try:
+        return list(_split_fit_params(estimator, fit_params)[1])
+    except Exception:  # (routing errors are raised where the fit runs)
+        return []
 
 
 def resource_schedule(
@@ -313,14 +357,19 @@ def resource_schedule(
     return [*out, max_resources]
 
 
-def pruner_rungs(pruner: Any, max_resources: int) -> tuple[int, int] | None:
+def pruner_rungs(
+    pruner: Any, max_resources: int, study: Any = None
+) -> tuple[int, int] | None:
     """``(end of the first rung, reduction factor)`` of a rung pruner, None
     for any other pruner.
 
     A rung pruner (:class:`~sktune.pruners.SuccessiveHalvingPruner`,
     :class:`~sktune.pruners.HyperbandPruner`, or any pruner with a
     ``rung_ends(max_step)`` method) decides only at steps ``first * factor **
-    k``; ``max_resources`` is the last step of a complete trial.
+    k``; ``max_resources`` is the last step of a complete trial. With
+    ``study``, the rungs the pruner uses in it (sktune's pruners resolve
+    ``min_resource="auto"`` once per study; a custom ``rung_ends`` without a
+    ``study`` parameter gets none).
 
     Examples
     --------
@@ -335,8 +384,18 @@ def pruner_rungs(pruner: Any, max_resources: int) -> tuple[int, int] | None:
     rung_ends = getattr(pruner, "rung_ends", None)
     if rung_ends is None:
         return None
-    first, factor = rung_ends(max_resources)
+    if study is not None and _takes_study(rung_ends):
+        first, factor = rung_ends(max_resources, study=study)
+    else:
+        first, factor = rung_ends(max_resources)
     return int(first), int(factor)
+
+
+def _takes_study(method: Any) -> bool:
+    try:
+        return "study" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass
@@ -348,7 +407,8 @@ class FoldState:
     model : estimator
         The (last step of the) estimator, trained up to ``done``.
     X_train, y_train, X_test, y_test : array-like
-        The fold's data (transformed by ``pre`` for a Pipeline).
+        The fold's data; for a Pipeline, ``X_train`` is transformed by the
+        earlier steps (``model`` trains on it).
     fit_params : dict
         Fit parameters of ``model``, sliced to the fold's training rows.
     score_params : dict
@@ -366,8 +426,13 @@ class FoldState:
     converged : bool
         Whether the model stopped by its own rule (``tol`` and
         ``n_iter_no_change`` of a multilayer perceptron, a gradient
-        boosting's early stopping) before a step's end: a single fit would
-        have stopped there too, so later steps train nothing.
+        boosting's early stopping): a single fit would have stopped there
+        too, so later steps train nothing.
+    scored, X_train_scored : estimator, array-like or None
+        For a Pipeline: the whole Pipeline (``model`` and the fitted earlier
+        steps) and the fold's untransformed training rows. The scorer gets the
+        Pipeline and untransformed rows, as in scikit-learn (a custom scorer
+        may read them). None otherwise.
     """
 
     model: Any
@@ -382,6 +447,14 @@ class FoldState:
     fit_time: float = 0.0
     warm_epochs: bool | None = None
     converged: bool = False
+    scored: Any = None
+    X_train_scored: Any = None
+
+    def scoring(self, train: bool = False) -> tuple[Any, Any]:
+        """The estimator and data the scorer gets: the test or training part."""
+        if self.scored is None:
+            return self.model, self.X_train if train else self.X_test
+        return self.scored, self.X_train_scored if train else self.X_test
 
 
 def _split_fit_params(
@@ -453,12 +526,13 @@ def _new_state(
         )
     pre_params, last_params = _split_fit_params(estimator, fit_params)
     start = time.time()
+    scored = X_train_scored = None
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         # Slicing shares the step objects: the estimator's steps are fitted.
-        pre = estimator[:-1]
-        X_train = pre.fit_transform(X_train, y_train, **pre_params)
-        if X_test is not None:
-            X_test = pre.transform(X_test)
+        # The last step trains on transformed rows; the scorer gets the
+        # Pipeline and the fold's own rows.
+        scored, X_train_scored = estimator, X_train
+        X_train = estimator[:-1].fit_transform(X_train, y_train, **pre_params)
     return FoldState(
         model=final_step(estimator),
         X_train=X_train,
@@ -468,6 +542,8 @@ def _new_state(
         fit_params=last_params,
         score_params=dict(score_params),
         fit_time=time.time() - start,
+        scored=scored,
+        X_train_scored=X_train_scored,
     )
 
 
@@ -505,7 +581,7 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
             # A step is not meant to converge.
             warnings.simplefilter("ignore", ConvergenceWarning)
             _call(model.fit, X, y, state.fit_params)
-        state.converged = model.n_iter_ < stop - state.done
+        state.converged = model.n_iter_ < stop - state.done or _stopped(model)
     else:
         param = param or warm_start_param(model)
         assert param is not None  # (checked when the plan was chosen)
@@ -515,8 +591,33 @@ def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes:
         grown = getattr(model, "n_estimators_", None)
         if grown is None and param == "max_iter":
             grown = model.n_iter_
-        state.converged = grown is not None and int(grown) < stop
+        state.converged = (grown is not None and int(grown) < stop) or _stopped(model)
     state.done = stop
+
+
+def _stopped(model: Any) -> bool:
+    """Whether ``model``'s own stopping rule fired at the last iteration of
+    its fit, where the fit ends anyway: a warm start would train on (it does
+    not look back), a single longer fit would have stopped there.
+
+    Reads the rules' private state (scikit-learn's MLPs count the epochs
+    without improvement and stop above ``n_iter_no_change``; histogram
+    gradient boosting keeps its scores); False where it is missing.
+    """
+    count = getattr(model, "_no_improvement_count", None)
+    if count is not None and hasattr(model, "loss_curve_"):
+        # (An adaptive learning rate resets the count when it decays instead.)
+        return bool(count > model.n_iter_no_change)
+    if getattr(model, "do_early_stopping_", False):
+        scores = (
+            getattr(model, "validation_score_", None)
+            if getattr(model, "_use_validation_data", False)
+            else getattr(model, "train_score_", None)
+        )
+        should_stop = getattr(model, "_should_stop", None)
+        if scores is not None and len(scores) and should_stop is not None:
+            return bool(should_stop(list(scores)))
+    return False
 
 
 def _call(method: Any, X: Any, y: Any, kwargs: dict[str, Any]) -> None:
@@ -660,19 +761,16 @@ def run_step(
     with _checked(checked):
         # scikit-learn's _score: a scorer that fails gives error_score, with
         # a warning, unless error_score="raise".
+        model, X_test = state.scoring()
         out["test_scores"] = _score(
-            scorer,
-            state.model,
-            state.X_test,
-            state.y_test,
-            state.score_params,
-            error_score,
+            scorer, model, X_test, state.y_test, state.score_params, error_score
         )
         if return_train_score:
+            model, X_train = state.scoring(train=True)
             out["train_scores"] = _score(
                 scorer,
-                state.model,
-                state.X_train,
+                model,
+                X_train,
                 state.y_train,
                 state.train_score_params or {},
                 error_score,
@@ -752,15 +850,16 @@ class _SteppedPlan(_Scheduled):
             low = high
         return int(low), int(high)
 
-    def schedule(self, estimator: Any) -> list[int]:
+    def schedule(self, estimator: Any, study: Any = None) -> list[int]:
         """Resources reached after each step, for ``estimator`` (a candidate's
         estimator, its parameters set) when a pruner is used.
 
         ``factor="auto"`` is the reduction factor of a rung pruner, whose
-        rung ends become the steps; else 2, from ``min_resources``.
+        rung ends (in ``study``, if given) become the steps; else 2, from
+        ``min_resources``.
         """
         low, high = self.resolve(estimator)
-        rungs = pruner_rungs(self.pruner, high)
+        rungs = pruner_rungs(self.pruner, high, study)
         if self.factor != "auto":
             return resource_schedule(low, high, int(self.factor))
         if rungs is None:
@@ -773,14 +872,21 @@ class _SteppedPlan(_Scheduled):
         return self.batched_units(context, {}, pruning=True)[0]
 
     def batched_units(
-        self, context: SearchContext, params: Mapping[str, Any], pruning: bool
+        self,
+        context: SearchContext,
+        params: Mapping[str, Any],
+        pruning: bool,
+        study: Any = None,
     ) -> list[list[WorkUnit]]:
         """One batch per resource step (every fold at once); a single step to
         the maximum without pruning (nothing is reported then)."""
         estimator = clone(context.estimator).set_params(
             **clone(dict(params), safe=False)
         )
-        steps = self.schedule(estimator) if pruning else [self.resolve(estimator)[1]]
+        if pruning:
+            steps = self.schedule(estimator, study)
+        else:
+            steps = [self.resolve(estimator)[1]]
         return [
             [WorkUnit(fold=f, step=r) for f in range(context.n_splits)] for r in steps
         ]
@@ -932,8 +1038,9 @@ class EstimatorsPlan(_SteppedPlan):
 
     ``max_resources="auto"`` is the candidate's ``n_estimators`` (or
     ``max_iter``); ``min_resources="auto"`` is a sixteenth of it. A
-    histogram gradient boosting's ``early_stopping="auto"`` is turned off,
-    so that each step reaches the number of iterations it names.
+    histogram gradient boosting keeps its early stopping (its validation
+    split and scores carry over the warm starts): the steps end where a
+    single fit ends.
 
     Examples
     --------
@@ -975,12 +1082,15 @@ class AutoPlan(_Scheduled):
     'FoldsPlan'
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, fit_params: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fit_params = fit_params
         self._plans: dict[str, ResourcePlan] = {}
 
     def for_estimator(self, estimator: Any) -> ResourcePlan:
-        kind = choose_resource(estimator, "auto", pruning=True)
+        kind = choose_resource(estimator, "auto", True, self.fit_params)
         plans = self._plans
         plan = plans.get(kind)
         if plan is None:
@@ -1016,11 +1126,13 @@ def make_plan(
     factor: int | str = "auto",
     pruner: Any = None,
     space_blocker: str | None = None,
+    fit_params: Mapping[str, Any] | None = None,
 ) -> ResourcePlan:
     """The plan of ``resource`` for ``estimator``; raises if the estimator
     cannot be trained that way. ``space_blocker`` is a setting the search
-    space may give that ``partial_fit`` refuses
-    (:func:`space_partial_fit_blocker`): "auto" then does not choose epochs.
+    space may give that the explicit ``resource`` ("epochs" or "estimators")
+    cannot train (:func:`space_partial_fit_blocker`). ``fit_params`` are the
+    search's fit parameters: epochs need a ``partial_fit`` that takes them.
 
     Examples
     --------
@@ -1030,16 +1142,18 @@ def make_plan(
     >>> type(make_plan("auto", RandomForestClassifier(), pruning=True)).__name__
     'AutoPlan'
     """
-    kind = choose_resource(estimator, resource, pruning)
+    kind = choose_resource(estimator, resource, pruning, fit_params)
     last = final_step(estimator)
     if (
-        kind != "folds"
+        (kind != "folds" or (resource == "auto" and pruning))
         and isinstance(min_resources, int)
         and isinstance(max_resources, int)
         and min_resources > max_resources
     ):
-        # Checked before any fit (with "auto", max_resources is the
-        # candidate's own and is known per candidate only).
+        # Checked before any fit, also where the base estimator is trained
+        # in folds ("auto": the space may choose a final step that steps).
+        # With max_resources="auto", it is the candidate's own, known per
+        # candidate only.
         raise ValueError(
             "The 'min_resources' parameter of TPESearchCV must be <= "
             f"max_resources ({max_resources}). Got {min_resources!r} instead."
@@ -1047,9 +1161,12 @@ def make_plan(
     if resource == "auto":
         if kind == "folds" and not pruning:
             return FoldsPlan()
-        return AutoPlan(min_resources, max_resources, factor, pruner)
+        return AutoPlan(
+            min_resources, max_resources, factor, pruner, fit_params=fit_params
+        )
     if kind == "epochs":
-        blocker, where = epochs_blocker(last), f"{type(last).__name__} has"
+        blocker = epochs_blocker(last, last_step_params(estimator, fit_params))
+        where = f"{type(last).__name__} has"
         if blocker is None and space_blocker is not None:
             blocker, where = space_blocker, "the search space may set"
         if blocker is not None:
@@ -1060,13 +1177,15 @@ def make_plan(
             )
         return EpochsPlan(min_resources, max_resources, factor, pruner)
     if kind == "estimators":
-        blocker = estimators_blocker(last)
+        blocker, where = estimators_blocker(last), f"{type(last).__name__} has"
+        if blocker is None and space_blocker is not None:
+            blocker, where = space_blocker, "the search space may set"
         if blocker is not None:
             raise ValueError(
                 "The 'resource' parameter of TPESearchCV must be 'estimators' "
                 "only for an estimator (or a Pipeline's last step) with "
                 "warm_start and n_estimators (or a histogram gradient "
-                f"boosting's max_iter); {type(last).__name__} has {blocker}. "
+                f"boosting's max_iter); {where} {blocker}. "
                 "Got 'estimators' instead."
             )
         return EstimatorsPlan(min_resources, max_resources, factor, pruner)

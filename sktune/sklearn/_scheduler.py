@@ -173,7 +173,12 @@ class Scheduler:
         with self._ask_lock:
             if self._abort or self._stop_new:
                 return None
-            if self.queue:
+            if self.queue and not study.get_trials(
+                deepcopy=False, states=(TrialState.WAITING,)
+            ):
+                # The ask takes the oldest waiting trial: a point is queued
+                # only when none waits (the user's enqueued trials go first),
+                # so that a search stopped early leaves none of its own.
                 study.enqueue_trial(self.queue.popleft())
             for attempt in range(_MAX_PROPOSALS + 1):
                 last = attempt == _MAX_PROPOSALS

@@ -5,6 +5,7 @@ cluster."""
 from __future__ import annotations
 
 import os
+import warnings
 
 import joblib
 import numpy as np
@@ -332,6 +333,72 @@ def test_hist_gradient_boosting_steps_stop_where_one_fit_does(early_stopping):
     assert grown == [min(stop, plain) for stop in (12, 50, 200)]
     assert state.converged == early_stopping == (plain < 200)
     assert state.model.early_stopping == early_stopping
+
+
+@pytest.mark.parametrize("kind", ["epochs", "estimators"])
+def test_steps_stop_where_one_fit_stops_at_a_step_end(kind):
+    # The stopping rule fires at a step's last iteration: a warm start would
+    # train on, so the step must see the stop (a single fit ends there).
+    Xh = np.random.default_rng(0).normal(size=(240, 5))
+    yh = (Xh[:, 0] + 0.5 * Xh[:, 1] + Xh[:, 2] * Xh[:, 3] > 0).astype(int)
+    if kind == "epochs":
+        # No optimizer state, one full batch: a warm-started step continues
+        # the single fit exactly.
+        est = MLPClassifier(
+            (5,), solver="sgd", momentum=0.0, learning_rate="constant",
+            learning_rate_init=0.01, shuffle=False, batch_size=200, tol=1e-2,
+            n_iter_no_change=2, max_iter=100, random_state=0,
+        )  # fmt: skip
+        param = None
+    else:
+        est = HistGradientBoostingClassifier(
+            max_iter=100, early_stopping=True, n_iter_no_change=1,
+            validation_fraction=0.25, random_state=0,
+        )  # fmt: skip
+        param = "max_iter"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = clone(est).fit(Xh[::2], yh[::2]).n_iter_
+        assert 1 < plain < 50
+        kwargs = _step_kwargs(est, len(yh), kind=kind, param=param)
+        kwargs["classes"] = np.unique(yh) if kind == "epochs" else None
+        state, grown = None, []
+        for stop in (1, plain, plain + 1, 2 * plain, 100):
+            state = run_step(state, est, Xh, yh, stop=stop, **kwargs)["_state"]
+            model = state.model
+            # (an MLP's n_iter_ counts the last fit's epochs only)
+            grown.append(len(model.loss_curve_) if kind == "epochs" else model.n_iter_)
+    assert grown == [1, plain, plain, plain, plain]
+    assert state.converged
+
+
+@pytest.mark.parametrize("first", [100, 300])
+def test_candidates_of_different_sizes_step_at_the_studys_rungs(first):
+    # SuccessiveHalvingPruner's min_resource="auto" is fixed by the study's
+    # first complete trial; candidates of other sizes must step at those
+    # rungs too, not at rungs of their own size.
+    study = sktune.create_study(direction="maximize", pruner=SuccessiveHalvingPruner())
+    sizes = [first, 400 - first, 200]
+    for size in sizes:
+        study.enqueue_trial({"n_estimators": size})
+    TPESearchCV(
+        GrowingClassifier(),
+        {"n_estimators": [100, 200, 300]},
+        n_iter=len(sizes),
+        cv=CV,
+        study=study,
+        resource="estimators",
+        random_state=0,
+    ).fit(X, y)
+    base = max(first // 100, 1)  # resolved from the first complete trial
+    rungs = {base * 4**k for k in range(10)}
+    trials = study.trials
+    assert trials[0].state == TrialState.COMPLETE
+    for trial in trials:
+        steps = sorted(trial.intermediate_values)
+        assert steps, trial
+        # Every step but a trial's last (its own size) is a rung end.
+        assert set(steps[:-1]) <= rungs, (trial.params, steps)
 
 
 def test_folds_resource_reports_after_each_fold():
@@ -772,6 +839,62 @@ def test_a_space_that_may_set_what_partial_fit_refuses_is_not_trained_in_epochs(
         TPESearchCV(
             pipe, choices, n_iter=2, cv=3, pruner=_median(), resource="epochs"
         ).fit(Xc, yc)
+
+
+def test_settings_no_candidate_can_step_are_refused_before_any_fit(monkeypatch):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    fits = []
+    for cls in (RandomForestClassifier, SGDClassifier, LogisticRegression):
+        original = cls.fit
+        monkeypatch.setattr(
+            cls,
+            "fit",
+            lambda self, *a, _f=original, **k: fits.append(1) or _f(self, *a, **k),
+        )
+    forest = RandomForestClassifier(n_estimators=8, random_state=0)
+    # The space may set what warm starts refuse (oob_score=True).
+    with pytest.raises(ValueError, match="space may set oob_score=True"):
+        TPESearchCV(
+            forest, {"oob_score": [False, True]}, n_iter=2, cv=3,
+            pruner=_median(), resource="estimators", random_state=0,
+        ).fit(X, y)  # fmt: skip
+    # min_resources > max_resources, where only a step the space may choose
+    # would be trained in steps.
+    pipe = Pipeline([("s", OnceScaler()), ("c", LogisticRegression())])
+    choices = {"c": [LogisticRegression(), SGDClassifier(max_iter=5)]}
+    with pytest.raises(ValueError, match="'min_resources' parameter"):
+        TPESearchCV(
+            pipe, choices, n_iter=2, cv=3, pruner=_median(), min_resources=9,
+            max_resources=4, random_state=0,
+        ).fit(X, y)  # fmt: skip
+    assert fits == []
+
+
+def test_fit_parameters_partial_fit_does_not_take_keep_epochs_out():
+    # coef_init goes to SGD's fit only: "auto" trains such candidates in
+    # folds (as without a pruner), "epochs" refuses before any fit.
+    Xc = np.column_stack([np.linspace(-1, 1, N), np.sin(np.arange(N))])
+    yc = (Xc[:, 1] > 0).astype(int)
+    est = SGDClassifier(max_iter=5, tol=None, random_state=0)
+    space = {"alpha": [1e-4, 1e-2]}
+    # (lists: SGD trains an array given as coef_init in place)
+    init = dict(coef_init=[[0.0, 0.0]], intercept_init=[0.0])
+    plain = TPESearchCV(est, space, n_iter=2, cv=3, random_state=0).fit(Xc, yc, **init)
+    pruned = TPESearchCV(
+        est, space, n_iter=2, cv=3, pruner=_median(), random_state=0
+    ).fit(Xc, yc, **init)
+    np.testing.assert_allclose(
+        np.sort(pruned.cv_results_["mean_test_score"]),
+        np.sort(plain.cv_results_["mean_test_score"]),
+    )
+    for trial in pruned.study_.trials:
+        assert sorted(trial.intermediate_values) == [0, 1, 2]  # (folds)
+    with pytest.raises(ValueError, match="fit parameter 'coef_init'"):
+        TPESearchCV(
+            est, space, n_iter=2, cv=3, pruner=_median(), resource="epochs"
+        ).fit(Xc, yc, **init)
 
 
 class _FailsOnFold0(ClassifierMixin, BaseEstimator):

@@ -86,6 +86,45 @@ def test_gradient_boosting_with_its_early_stopping_scores_as_cross_validate():
     np.testing.assert_allclose(_fold_scores(search), ref)
 
 
+@pytest.mark.parametrize(
+    "last",
+    [
+        SGDClassifier(max_iter=4, tol=None, random_state=0),  # epochs
+        RandomForestClassifier(n_estimators=8, random_state=0),  # estimators
+    ],
+)
+@pytest.mark.parametrize("return_train_score", [False, True])
+def test_scorer_gets_the_pipeline_and_untransformed_rows(last, return_train_score):
+    # A Pipeline trained in steps is scored as scikit-learn scores it: the
+    # scorer gets the Pipeline and the fold's own rows (a custom scorer may
+    # read them), not the last step and transformed rows.
+    from sklearn.model_selection import GridSearchCV
+
+    Xa = X.copy()
+    Xa[:, 0] = np.abs(Xa[:, 0]) * 100 + 10  # an amount at stake per row
+    seen = []
+
+    def amount_won(estimator, X_eval, y_eval):
+        seen.append((type(estimator).__name__, float(X_eval[:, 0].min())))
+        return float(np.sum(X_eval[:, 0] * (estimator.predict(X_eval) == y_eval)))
+
+    pipe = Pipeline([("s", StandardScaler()), ("c", last)])
+    space = {"c__random_state": [0]}
+    kwargs = dict(cv=CV, scoring=amount_won, return_train_score=return_train_score)
+    grid = GridSearchCV(pipe, space, **kwargs).fit(Xa, y)
+    seen.clear()
+    search = _search(pipe, space, **kwargs).fit(Xa, y)
+    assert {name for name, _ in seen} == {"Pipeline"}
+    assert min(low for _, low in seen) >= 10  # (standardised rows go below)
+    if isinstance(last, SGDClassifier):
+        return  # (its epochs of partial_fit are not one fit's)
+    parts = ["test", "train"] if return_train_score else ["test"]
+    for part in parts:
+        for k in range(3):
+            key = f"split{k}_{part}_score"
+            np.testing.assert_allclose(search.cv_results_[key], grid.cv_results_[key])
+
+
 def test_mlp_steps_stop_once_the_mlp_converged():
     est = MLPClassifier(
         hidden_layer_sizes=(10,), max_iter=100, tol=1e-2, n_iter_no_change=3,

@@ -482,8 +482,9 @@ def test_error_score_raise_stops_at_once_and_records_the_failure():
         search.fit(X, y)
     states = [t.state for t in study.trials if t.state != TrialState.WAITING]
     assert states == [TrialState.COMPLETE, TrialState.FAIL]
-    # The point not evaluated yet stays queued for a resumed search.
-    assert len(study.trials) == 3
+    # The search leaves no point of its own queued (a resumed search queues
+    # the points not evaluated yet again).
+    assert len(study.trials) == 2
 
 
 # -- data, groups, fit parameters ------------------------------------------------------
@@ -786,8 +787,6 @@ def test_random_sampler_gives_a_random_search():
 def test_default_sampler_alternates_broad_and_neighbour_kernels():
     # TPESearchCV's default is TPESampler(bandwidth="alternate"), seeded from
     # random_state: the same candidates as that sampler given explicitly.
-    from sktune.samplers import TPESampler
-
     def search(sampler):
         return TPESearchCV(
             LogisticRegression(solver="liblinear"),
@@ -808,6 +807,24 @@ def test_default_sampler_alternates_broad_and_neighbour_kernels():
     # The start-up points agree; the model-based ones follow the kernels.
     assert params[:10] == neighbour.cv_results_["params"][:10]
     assert params != neighbour.cv_results_["params"]
+
+
+def test_search_stopped_early_leaves_no_waiting_trial_of_its_own():
+    # A finite space's points are queued one per ask; with the user's trial
+    # waiting in the study, the search must not queue one beside it.
+    study = sktune.create_study(direction="maximize")
+    study.enqueue_trial({"C": 1.0})
+    TPESearchCV(
+        LogisticRegression(solver="liblinear"),
+        {"C": [0.01, 0.1, 1.0, 10.0]},
+        n_iter=4,
+        cv=2,
+        study=study,
+        timeout=0.0,
+        random_state=0,
+    ).fit(X, y)
+    states = [(t.params, t.state.name) for t in study.trials]
+    assert states == [({"C": 1.0}, "COMPLETE")]
 
 
 def test_grid_sampler_search():
