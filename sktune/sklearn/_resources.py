@@ -41,6 +41,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import nullcontext
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,8 @@ def warm_start_param(estimator: Any) -> str | None:
     >>> warm_start_param(HistGradientBoostingRegressor())
     'max_iter'
     """
+    if not hasattr(estimator, "get_params"):
+        return None  # ("passthrough" or None as a Pipeline's last step)
     params = estimator.get_params(deep=False)
     if "warm_start" not in params:
         return None
@@ -213,21 +216,33 @@ def _fit_only_param(estimator: Any, names: Collection[str]) -> str | None:
 
 def estimators_blocker(estimator: Any) -> str | None:
     """Why ``estimator`` cannot grow by ``warm_start``, or None: it has no
-    parameter to grow, or ``oob_score=True`` (which scikit-learn refuses with
-    ``warm_start``).
+    parameter to grow, or it is a bagging ensemble with ``oob_score=True``
+    (which scikit-learn refuses with ``warm_start``).
 
     Examples
     --------
-    >>> from sklearn.ensemble import RandomForestClassifier
-    >>> estimators_blocker(RandomForestClassifier(oob_score=True))
+    >>> from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
+    >>> estimators_blocker(BaggingClassifier(oob_score=True))
     'oob_score=True'
+    >>> estimators_blocker(RandomForestClassifier(oob_score=True)) is None
+    True
     """
     if warm_start_param(estimator) is None:
         return "no warm_start with n_estimators"
     oob = estimator.get_params(deep=False).get("oob_score")
-    if oob is not None and oob is not False:
+    if oob is not None and oob is not False and _is_bagging(estimator):
+        # (Forests compute the out-of-bag score of all their trees after a
+        # warm start as after one fit; bagging refuses it.)
         return "oob_score=True"
     return None
+
+
+def _is_bagging(estimator: Any) -> bool:
+    try:
+        from sklearn.ensemble._bagging import BaseBagging
+    except ImportError:  # pragma: no cover (a future scikit-learn)
+        return True
+    return isinstance(estimator, BaseBagging)
 
 
 def space_partial_fit_blocker(
@@ -428,11 +443,13 @@ class FoldState:
         ``n_iter_no_change`` of a multilayer perceptron, a gradient
         boosting's early stopping): a single fit would have stopped there
         too, so later steps train nothing.
-    scored, X_train_scored : estimator, array-like or None
-        For a Pipeline: the whole Pipeline (``model`` and the fitted earlier
-        steps) and the fold's untransformed training rows. The scorer gets the
-        Pipeline and untransformed rows, as in scikit-learn (a custom scorer
-        may read them). None otherwise.
+    scored, X_train_scored, X_test_scored : estimator, array-like or None
+        For a Pipeline scored by a user's callable: the whole Pipeline
+        (``model`` and the fitted earlier steps) and private copies of the
+        fold's untransformed rows (training rows only with train scores),
+        which the scorer gets, as in scikit-learn. None otherwise: the
+        scorer gets ``model`` and the transformed rows, which scikit-learn's
+        own scorers score alike.
     """
 
     model: Any
@@ -449,12 +466,16 @@ class FoldState:
     converged: bool = False
     scored: Any = None
     X_train_scored: Any = None
+    X_test_scored: Any = None
 
     def scoring(self, train: bool = False) -> tuple[Any, Any]:
-        """The estimator and data the scorer gets: the test or training part."""
+        """The estimator and data the scorer gets: the test or training part
+        (a fresh copy of untransformed rows, which the Pipeline's steps may
+        change in place)."""
         if self.scored is None:
             return self.model, self.X_train if train else self.X_test
-        return self.scored, self.X_train_scored if train else self.X_test
+        rows = self.X_train_scored if train else self.X_test_scored
+        return self.scored, _copy_rows(rows)
 
 
 def _split_fit_params(
@@ -511,10 +532,16 @@ def _new_state(
     fit_params: Mapping[str, Any],
     score_params: Mapping[str, Any],
     fold_data: tuple | None = None,
+    raw_rows: tuple[bool, bool] = (False, False),
 ) -> FoldState:
     """Slice the fold's data (all of it when ``test`` is None; ``fold_data``
     when given, already sliced by :func:`slice_fold`) and fit a Pipeline's
-    earlier steps on its training part."""
+    earlier steps on its training part.
+
+    ``raw_rows``: whether the scorer gets a Pipeline the untransformed test
+    rows and training rows (see :func:`_reads_rows`); they are then kept
+    apart from the rows the steps transform (in place, with ``copy=False``).
+    """
     if fold_data is not None:
         X_train, y_train, X_test, y_test, fit_params, score_params = fold_data
     elif test is None:
@@ -526,13 +553,18 @@ def _new_state(
         )
     pre_params, last_params = _split_fit_params(estimator, fit_params)
     start = time.time()
-    scored = X_train_scored = None
+    scored = X_train_scored = X_test_scored = None
+    if isinstance(estimator, Pipeline) and any(raw_rows) and X_test is not None:
+        scored = estimator
+        X_test_scored = _copy_rows(X_test)
+        if raw_rows[1]:
+            X_train_scored = _copy_rows(X_train)
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         # Slicing shares the step objects: the estimator's steps are fitted.
-        # The last step trains on transformed rows; the scorer gets the
-        # Pipeline and the fold's own rows.
-        scored, X_train_scored = estimator, X_train
-        X_train = estimator[:-1].fit_transform(X_train, y_train, **pre_params)
+        pre = estimator[:-1]
+        X_train = pre.fit_transform(X_train, y_train, **pre_params)
+        if X_test is not None:
+            X_test = pre.transform(X_test)
     return FoldState(
         model=final_step(estimator),
         X_train=X_train,
@@ -544,7 +576,36 @@ def _new_state(
         fit_time=time.time() - start,
         scored=scored,
         X_train_scored=X_train_scored,
+        X_test_scored=X_test_scored,
     )
+
+
+def _copy_rows(X: Any) -> Any:
+    """A copy of ``X`` that transforms in place cannot reach."""
+    copy = getattr(X, "copy", None)
+    return copy() if callable(copy) else deepcopy(X)
+
+
+def _reads_rows(scorer: Any) -> bool:
+    """Whether ``scorer`` may do more with the rows than pass them to the
+    estimator (a user's callable may read them, or expect the Pipeline).
+
+    scikit-learn's own scorers (strings, ``make_scorer``, ``None``) only pass
+    the rows to the estimator: scoring a Pipeline's last step on rows the
+    earlier steps transformed once gives what the Pipeline gives on the
+    untransformed rows, without transforming them again at every step.
+    """
+    try:
+        from sklearn.metrics._scorer import (
+            _MultimetricScorer,
+            _PassthroughScorer,
+            _Scorer,
+        )
+    except ImportError:  # pragma: no cover (a future scikit-learn)
+        return True
+    if type(scorer) is _MultimetricScorer:
+        return any(_reads_rows(s) for s in scorer._scorers.values())
+    return type(scorer) not in (_Scorer, _PassthroughScorer)
 
 
 def _advance(state: FoldState, kind: str, stop: int, param: str | None, classes: Any):
@@ -729,8 +790,17 @@ def run_step(
     try:
         if state is None:
             est = clone(estimator).set_params(**clone(dict(parameters), safe=False))
+            reads = _reads_rows(scorer)
             state = _new_state(
-                est, X, y, train, test, fit_params, score_params, fold_data
+                est,
+                X,
+                y,
+                train,
+                test,
+                fit_params,
+                score_params,
+                fold_data,
+                raw_rows=(reads, reads and return_train_score),
             )
             if return_train_score:
                 # As _fit_and_score: the train scores get the training rows'.
@@ -1078,8 +1148,8 @@ class AutoPlan(_Scheduled):
     >>> plan = AutoPlan()
     >>> type(plan.for_estimator(SGDClassifier())).__name__
     'EpochsPlan'
-    >>> type(plan.for_estimator(RandomForestClassifier(oob_score=True))).__name__
-    'FoldsPlan'
+    >>> type(plan.for_estimator(RandomForestClassifier())).__name__
+    'EstimatorsPlan'
     """
 
     def __init__(

@@ -173,15 +173,21 @@ class Scheduler:
         with self._ask_lock:
             if self._abort or self._stop_new:
                 return None
-            if self.queue and not study.get_trials(
-                deepcopy=False, states=(TrialState.WAITING,)
-            ):
-                # The ask takes the oldest waiting trial: a point is queued
-                # only when none waits (the user's enqueued trials go first),
-                # so that a search stopped early leaves none of its own.
-                study.enqueue_trial(self.queue.popleft())
             for attempt in range(_MAX_PROPOSALS + 1):
                 last = attempt == _MAX_PROPOSALS
+                if (
+                    self.queue
+                    and not last
+                    and not study.get_trials(
+                        deepcopy=False, states=(TrialState.WAITING,)
+                    )
+                ):
+                    # The ask takes the oldest waiting trial: a point is
+                    # queued only when none waits (the user's enqueued trials
+                    # go first, and one found a duplicate leaves the next
+                    # attempt to the queue), so that a search stopped early
+                    # leaves none of its own.
+                    study.enqueue_trial(self.queue.popleft())
                 if last and self.finite:
                     point = space.draw_unseen(self.rng, self.seen)
                     if point is None:

@@ -401,6 +401,34 @@ def test_candidates_of_different_sizes_step_at_the_studys_rungs(first):
         assert set(steps[:-1]) <= rungs, (trial.params, steps)
 
 
+def test_forest_with_oob_score_grows_in_steps_as_one_fit():
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=16, oob_score=True, random_state=0)
+    search = TPESearchCV(
+        forest, {"max_depth": [3]}, n_iter=1, cv=3, pruner=_median(),
+        resource="estimators", random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert len(search.study_.trials[0].intermediate_values) > 1
+    one = clone(forest).set_params(max_depth=3).fit(X, y)
+    assert search.best_estimator_.oob_score_ == one.oob_score_
+
+
+def test_a_passthrough_last_step_is_trained_in_folds():
+    from sklearn.decomposition import PCA
+
+    def spread(estimator, X_eval, y_eval=None):
+        return float(np.var(estimator.transform(X_eval)[:, 0]))
+
+    pipe = Pipeline([("pca", PCA(random_state=0)), ("last", "passthrough")])
+    search = TPESearchCV(
+        pipe, {"pca__n_components": [1, 2]}, n_iter=2, cv=3, scoring=spread,
+        pruner=_median(), random_state=0,
+    ).fit(X, y)  # fmt: skip
+    for trial in search.study_.trials:
+        assert sorted(trial.intermediate_values) == [0, 1, 2]
+
+
 def test_folds_resource_reports_after_each_fold():
     search = _search(GrowingClassifier(), resource="folds").fit(X, y)
     _check_pruned_search(search, [0, 1, 2], folds=True)
@@ -842,22 +870,22 @@ def test_a_space_that_may_set_what_partial_fit_refuses_is_not_trained_in_epochs(
 
 
 def test_settings_no_candidate_can_step_are_refused_before_any_fit(monkeypatch):
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import BaggingClassifier
     from sklearn.linear_model import LogisticRegression
 
     fits = []
-    for cls in (RandomForestClassifier, SGDClassifier, LogisticRegression):
+    for cls in (BaggingClassifier, SGDClassifier, LogisticRegression):
         original = cls.fit
         monkeypatch.setattr(
             cls,
             "fit",
             lambda self, *a, _f=original, **k: fits.append(1) or _f(self, *a, **k),
         )
-    forest = RandomForestClassifier(n_estimators=8, random_state=0)
-    # The space may set what warm starts refuse (oob_score=True).
+    bagging = BaggingClassifier(n_estimators=4, random_state=0)
+    # The space may set what warm starts refuse (oob_score=True, bagging).
     with pytest.raises(ValueError, match="space may set oob_score=True"):
         TPESearchCV(
-            forest, {"oob_score": [False, True]}, n_iter=2, cv=3,
+            bagging, {"oob_score": [False, True]}, n_iter=2, cv=3,
             pruner=_median(), resource="estimators", random_state=0,
         ).fit(X, y)  # fmt: skip
     # min_resources > max_resources, where only a step the space may choose

@@ -57,7 +57,7 @@ def _fold_scores(search, i=0):
     "estimator, expected",
     [
         (MultinomialNB(), "folds"),  # partial_fit accumulates counts
-        (RandomForestClassifier(oob_score=True), "folds"),  # no warm_start
+        (RandomForestClassifier(oob_score=True), "estimators"),  # (kept)
         (BaggingClassifier(oob_score=True), "folds"),
         (GradientBoostingClassifier(n_iter_no_change=3), "folds"),
         (GradientBoostingClassifier(), "estimators"),
@@ -123,6 +123,65 @@ def test_scorer_gets_the_pipeline_and_untransformed_rows(last, return_train_scor
         for k in range(3):
             key = f"split{k}_{part}_score"
             np.testing.assert_allclose(search.cv_results_[key], grid.cv_results_[key])
+
+
+class _CountingScaler(StandardScaler):
+    calls = 0
+
+    def transform(self, X, copy=None):
+        type(self).calls += 1
+        return super().transform(X, copy=copy)
+
+
+@pytest.mark.parametrize("custom", [False, True])
+def test_stepped_pipeline_transforms_test_rows_once_per_fold_unless_needed(custom):
+    # scikit-learn's scorers get the last step and the rows transformed once;
+    # a user's callable gets the Pipeline and untransformed rows at each
+    # step, so the Pipeline transforms them again (as GridSearchCV would).
+    _CountingScaler.calls = 0
+    pipe = Pipeline(
+        [("s", _CountingScaler()), ("c", RandomForestClassifier(n_estimators=16))]
+    )
+
+    def accuracy(estimator, X_eval, y_eval):
+        return float(np.mean(estimator.predict(X_eval) == y_eval))
+
+    search = _search(
+        pipe, {"c__random_state": [0]}, scoring=accuracy if custom else "accuracy"
+    ).fit(X, y)
+    steps = len(search.study_.trials[0].intermediate_values)
+    assert steps > 2
+    # Without the steps: 3 fit_transform (each calls transform), 3 test
+    # folds and the refit's fit_transform.
+    assert _CountingScaler.calls == 7 + (3 * steps if custom else 0)
+    best = clone(pipe).set_params(c__random_state=0)
+    np.testing.assert_allclose(
+        _fold_scores(search),
+        cross_validate(best, X, y, cv=CV, scoring="accuracy")["test_score"],
+    )
+
+
+@pytest.mark.parametrize("return_train_score", [False, True])
+def test_in_place_transformers_keep_the_scorers_rows_intact(return_train_score):
+    # StandardScaler(copy=False) rescales what it transforms: a user's
+    # scorer must still get the fold's own rows at every step.
+    pipe = Pipeline(
+        [
+            ("s", StandardScaler(copy=False)),
+            ("c", RandomForestClassifier(n_estimators=16, random_state=0)),
+        ]
+    )
+
+    def accuracy(estimator, X_eval, y_eval):
+        return float(np.mean(estimator.predict(X_eval) == y_eval))
+
+    search = _search(
+        pipe, {"c__max_depth": [3]}, scoring=accuracy,
+        return_train_score=return_train_score,
+    ).fit(X.copy(), y)  # fmt: skip
+    best = clone(pipe).set_params(c__max_depth=3)
+    ref = cross_validate(best, X.copy(), y, cv=CV, scoring="accuracy")
+    np.testing.assert_allclose(_fold_scores(search), ref["test_score"])
 
 
 def test_mlp_steps_stop_once_the_mlp_converged():

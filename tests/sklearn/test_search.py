@@ -827,6 +827,32 @@ def test_search_stopped_early_leaves_no_waiting_trial_of_its_own():
     assert states == [({"C": 1.0}, "COMPLETE")]
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_waiting_duplicate_leaves_the_grid_order(seed):
+    # The user enqueues a point already evaluated: it fails as a duplicate,
+    # and the rest of the exhaustive search still follows ParameterGrid.
+    grid = {"C": [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]}
+    study = sktune.create_study(direction="maximize", pruner=NopPruner())
+    study.enqueue_trial({"C": 1.0})
+
+    def search(n_iter):
+        return TPESearchCV(
+            LogisticRegression(solver="liblinear"),
+            grid,
+            n_iter=n_iter,
+            cv=2,
+            study=study,
+            random_state=seed,
+        ).fit(X, y)
+
+    search(1)
+    study.enqueue_trial({"C": 1.0})
+    search(6)
+    evaluated = [t.params["C"] for t in study.trials if t.state.name == "COMPLETE"]
+    assert evaluated == [1.0, 0.001, 0.01, 0.1, 10.0, 100.0]
+    assert sum(t.state.name == "FAIL" for t in study.trials) == 1
+
+
 def test_grid_sampler_search():
     grid = {"C": [0.1, 1.0, 10.0]}
     search = TPESearchCV(
