@@ -60,9 +60,10 @@ class _BracketRungValues(RungValues):
         stored = trial.system_attrs.get(BRACKET_KEY)
         if stored is not None:
             return int(stored)
-        if "cumulative" not in self.resolved:
-            return None
-        return bracket_of_number(trial.number, self.resolved["cumulative"])
+        cumulative = self.resolved.get("cumulative")
+        if not cumulative:
+            return None  # (brackets not resolved yet, or none at all)
+        return bracket_of_number(trial.number, cumulative)
 
 
 class HyperbandPruner(BasePruner):
@@ -201,10 +202,20 @@ class HyperbandPruner(BasePruner):
             return False
         state = self._states.get(study)
         with state.lock:
-            unfinished = state.update(study.get_trials(deepcopy=False))
+            trials = study.get_trials(deepcopy=False)
+            unfinished = state.update(trials)
+            known = "cumulative" in state.resolved
             schedule = self._schedule(state)
             if schedule is None or not schedule["cumulative"]:
                 return False
+            if not known:
+                # Trials finished before the brackets were known were read
+                # without a bracket (a trial added with rung values, or
+                # another pruner's): read them again now.
+                resolved = dict(state.resolved)
+                state.clear()
+                state.resolved.update(resolved)
+                unfinished = state.update(trials)
             stored = find_stored(unfinished, trial)
             record = trial if stored is None else stored
             bracket = state.group_of(record)

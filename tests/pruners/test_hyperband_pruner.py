@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pruner_helpers import make_study, probe, run
 
+import sktune
 from sktune.pruners import HyperbandPruner
 from sktune.pruners._hyperband import (
     BRACKET_KEY,
@@ -93,6 +94,53 @@ def test_max_resource_auto_below_min_resource_prunes_nothing():
     study = make_study(HyperbandPruner(min_resource=2, reduction_factor=2))
     assert run(study, [1.0]) is None  # last step 0: max_resource = 1
     assert [run(study, {0: 5.0 + i, 2: 5.0 + i}) for i in range(6)] == [None] * 6
+
+
+def _add_rung_trial(study, value):
+    # A finished trial with a rung value but no bracket (added, or copied
+    # from a successive-halving study).
+    study.add_trial(
+        sktune.create_trial(
+            value=value,
+            intermediate_values={0: value, 1: value},
+            system_attrs={"completed_rung_0": value},
+        )
+    )
+
+
+def _probe(study):
+    trial = study.ask()
+    trial.report(5.0, 0)
+    trial.report(5.0, 1)  # (step 1 ends rung 0)
+    return trial.should_prune()
+
+
+@pytest.mark.parametrize("first_call_before", [False, True])
+def test_rung_values_of_trials_finished_before_the_brackets_are_known(
+    first_call_before,
+):
+    # One bracket (max_resource=2 < 1 * 3): plain asynchronous successive
+    # halving. A trial that was finished when the brackets were not yet known
+    # still counts, whenever the pruner first looked at the study.
+    study = make_study(HyperbandPruner(max_resource=2, reduction_factor=3))
+    if first_call_before:
+        trial = study.ask()
+        trial.report(9.0, 0)
+        assert not trial.should_prune()
+        study.tell(trial, state=TrialState.FAIL)
+    _add_rung_trial(study, 0.0)
+    assert _probe(study)
+
+
+def test_zero_brackets_with_rung_values_prune_nothing():
+    study = make_study(HyperbandPruner(min_resource=2, reduction_factor=2))
+    assert run(study, [1.0]) is None  # last step 0: max_resource = 1
+    trial = study.ask()
+    trial.report(2.0, 0)
+    assert not trial.should_prune()  # (resolves: no bracket)
+    _add_rung_trial(study, 0.5)
+    assert not trial.should_prune()
+    assert not _probe(study)
 
 
 @pytest.mark.parametrize(
