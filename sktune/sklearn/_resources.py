@@ -444,12 +444,18 @@ class FoldState:
         boosting's early stopping): a single fit would have stopped there
         too, so later steps train nothing.
     scored, X_train_scored, X_test_scored : estimator, array-like or None
-        For a Pipeline scored by a user's callable: the whole Pipeline
-        (``model`` and the fitted earlier steps) and private copies of the
-        fold's untransformed rows (training rows only with train scores),
-        which the scorer gets, as in scikit-learn. None otherwise: the
-        scorer gets ``model`` and the transformed rows, which scikit-learn's
-        own scorers score alike.
+        For a Pipeline scored by a user's callable (or with routed scorer
+        parameters): the whole Pipeline (``model`` and the fitted earlier
+        steps) and private copies of the fold's untransformed rows (training
+        rows only with train scores), which the scorer gets, as in
+        scikit-learn. None otherwise: the scorer gets ``model`` and the rows
+        transformed once by the earlier steps (``X_test``, and
+        ``X_train_eval`` for train scores), which scikit-learn's own scorers
+        score alike.
+    X_train_eval : array-like or None
+        The training rows as the fitted earlier steps transform them, for
+        the train scores of such a Pipeline (``fit_transform`` may differ,
+        a target encoder's cross-fitting); None otherwise.
     """
 
     model: Any
@@ -467,13 +473,17 @@ class FoldState:
     scored: Any = None
     X_train_scored: Any = None
     X_test_scored: Any = None
+    X_train_eval: Any = None
 
     def scoring(self, train: bool = False) -> tuple[Any, Any]:
         """The estimator and data the scorer gets: the test or training part
         (a fresh copy of untransformed rows, which the Pipeline's steps may
         change in place)."""
         if self.scored is None:
-            return self.model, self.X_train if train else self.X_test
+            if not train:
+                return self.model, self.X_test
+            rows = self.X_train if self.X_train_eval is None else self.X_train_eval
+            return self.model, rows
         rows = self.X_train_scored if train else self.X_test_scored
         return self.scored, _copy_rows(rows)
 
@@ -532,15 +542,19 @@ def _new_state(
     fit_params: Mapping[str, Any],
     score_params: Mapping[str, Any],
     fold_data: tuple | None = None,
-    raw_rows: tuple[bool, bool] = (False, False),
+    reads_rows: bool = False,
+    train_scores: bool = False,
 ) -> FoldState:
     """Slice the fold's data (all of it when ``test`` is None; ``fold_data``
     when given, already sliced by :func:`slice_fold`) and fit a Pipeline's
     earlier steps on its training part.
 
-    ``raw_rows``: whether the scorer gets a Pipeline the untransformed test
-    rows and training rows (see :func:`_reads_rows`); they are then kept
-    apart from the rows the steps transform (in place, with ``copy=False``).
+    ``reads_rows``: whether the scorer may read the rows (see
+    :func:`_reads_rows`); a Pipeline is then scored whole, on copies of the
+    untransformed rows kept apart from those the steps transform (in place,
+    with ``copy=False``), as it is with routed scorer parameters (which may
+    go to the steps' ``transform``). ``train_scores``: the training rows are
+    scored too.
     """
     if fold_data is not None:
         X_train, y_train, X_test, y_test, fit_params, score_params = fold_data
@@ -553,18 +567,27 @@ def _new_state(
         )
     pre_params, last_params = _split_fit_params(estimator, fit_params)
     start = time.time()
-    scored = X_train_scored = X_test_scored = None
-    if isinstance(estimator, Pipeline) and any(raw_rows) and X_test is not None:
+    scored = X_train_scored = X_test_scored = X_train_eval = None
+    pipeline = isinstance(estimator, Pipeline) and X_test is not None
+    whole = pipeline and (
+        reads_rows or (bool(score_params) and _compat._routing_enabled())
+    )
+    if whole:
         scored = estimator
         X_test_scored = _copy_rows(X_test)
-        if raw_rows[1]:
+        if train_scores:
             X_train_scored = _copy_rows(X_train)
-    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+    has_pre = isinstance(estimator, Pipeline) and len(estimator.steps) > 1
+    if has_pre:
+        raw_train = (
+            _copy_rows(X_train) if pipeline and train_scores and not whole else None
+        )
         # Slicing shares the step objects: the estimator's steps are fitted.
-        pre = estimator[:-1]
-        X_train = pre.fit_transform(X_train, y_train, **pre_params)
-        if X_test is not None:
-            X_test = pre.transform(X_test)
+        X_train = estimator[:-1].fit_transform(X_train, y_train, **pre_params)
+        if X_test is not None and not whole:
+            X_test = _transform_rows(estimator, X_test)
+            if raw_train is not None:
+                X_train_eval = _transform_rows(estimator, raw_train)
     return FoldState(
         model=final_step(estimator),
         X_train=X_train,
@@ -577,7 +600,19 @@ def _new_state(
         scored=scored,
         X_train_scored=X_train_scored,
         X_test_scored=X_test_scored,
+        X_train_eval=X_train_eval,
     )
+
+
+def _transform_rows(pipeline: Pipeline, X: Any) -> Any:
+    """``X`` through the fitted earlier steps of ``pipeline``, as its
+    ``predict`` transforms it (``Pipeline.transform`` would first check that
+    its last step is fitted, which a stateless transformer does not show)."""
+    for _, step in pipeline.steps[:-1]:
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            continue
+        X = step.transform(X)
+    return X
 
 
 def _copy_rows(X: Any) -> Any:
@@ -790,7 +825,6 @@ def run_step(
     try:
         if state is None:
             est = clone(estimator).set_params(**clone(dict(parameters), safe=False))
-            reads = _reads_rows(scorer)
             state = _new_state(
                 est,
                 X,
@@ -800,7 +834,8 @@ def run_step(
                 fit_params,
                 score_params,
                 fold_data,
-                raw_rows=(reads, reads and return_train_score),
+                reads_rows=_reads_rows(scorer),
+                train_scores=return_train_score,
             )
             if return_train_score:
                 # As _fit_and_score: the train scores get the training rows'.

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sklearn
 from search_helpers import ScoreIs
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.datasets import load_wine
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -151,9 +151,9 @@ def test_stepped_pipeline_transforms_test_rows_once_per_fold_unless_needed(custo
     ).fit(X, y)
     steps = len(search.study_.trials[0].intermediate_values)
     assert steps > 2
-    # Without the steps: 3 fit_transform (each calls transform), 3 test
-    # folds and the refit's fit_transform.
-    assert _CountingScaler.calls == 7 + (3 * steps if custom else 0)
+    # 3 fit_transform (each calls transform) and the refit's; then the 3
+    # test folds once, or at every step for the whole Pipeline.
+    assert _CountingScaler.calls == 4 + 3 * (steps if custom else 1)
     best = clone(pipe).set_params(c__random_state=0)
     np.testing.assert_allclose(
         _fold_scores(search),
@@ -182,6 +182,90 @@ def test_in_place_transformers_keep_the_scorers_rows_intact(return_train_score):
     best = clone(pipe).set_params(c__max_depth=3)
     ref = cross_validate(best, X.copy(), y, cv=CV, scoring="accuracy")
     np.testing.assert_allclose(_fold_scores(search), ref["test_score"])
+
+
+class _Log1p(TransformerMixin, BaseEstimator):
+    """Stateless: fit sets nothing (Pipeline.transform's fitted check fails)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.log1p(np.abs(X))
+
+
+class _CrossFitted(TransformerMixin, BaseEstimator):
+    """fit_transform differs from fit().transform(), as a target encoder's."""
+
+    def fit(self, X, y=None):
+        self.mean_ = X.mean(axis=0)
+        return self
+
+    def transform(self, X):
+        return X - self.mean_
+
+    def fit_transform(self, X, y=None):
+        self.fit(X)
+        return X - self.mean_ + 0.5 * np.sign(y - y.mean())[:, None]
+
+
+@pytest.mark.parametrize("custom", [False, True])
+@pytest.mark.parametrize("pre", [_Log1p, _CrossFitted])
+def test_stepped_pipeline_scores_as_cross_validate(pre, custom):
+    # Test and training rows are scored as the fitted Pipeline's predict sees
+    # them (transform, not fit_transform; no fitted check of the steps).
+    pipe = Pipeline(
+        [("p", pre()), ("c", RandomForestClassifier(n_estimators=16, random_state=0))]
+    )
+
+    def accuracy(estimator, X_eval, y_eval):
+        return float(np.mean(estimator.predict(X_eval) == y_eval))
+
+    scoring = accuracy if custom else "accuracy"
+    search = _search(
+        pipe, {"c__max_depth": [3]}, scoring=scoring, return_train_score=True,
+        error_score="raise",
+    ).fit(X, y)  # fmt: skip
+    best = clone(pipe).set_params(c__max_depth=3)
+    ref = cross_validate(best, X, y, cv=CV, scoring="accuracy", return_train_score=True)
+    for part in ("test", "train"):
+        got = [search.cv_results_[f"split{k}_{part}_score"][0] for k in range(3)]
+        np.testing.assert_allclose(got, ref[f"{part}_score"])
+
+
+def test_routed_transform_metadata_reaches_the_steps_when_scored():
+    # scoring=None with routing: Pipeline.score routes metadata to the steps'
+    # transform, so the Pipeline itself is scored.
+    from sklearn.model_selection import GridSearchCV
+
+    class Shift(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None, offset=None):
+            self.fitted_ = True
+            return self
+
+        def transform(self, X, offset=None):
+            X = np.array(X, dtype=float)
+            if offset is not None:
+                X[:, 0] += offset
+            return X
+
+    offset = np.where(np.arange(len(y)) % 2 == 0, 0.0, 50.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        shift = Shift().set_fit_request(offset=True).set_transform_request(offset=True)
+        pipe = Pipeline(
+            [
+                ("s", shift),
+                ("c", RandomForestClassifier(n_estimators=16, random_state=0)),
+            ]
+        )
+        grid = GridSearchCV(pipe, {"c__max_depth": [None]}, cv=CV)
+        grid.fit(X, y, offset=offset)
+        search = _search(pipe, {"c__max_depth": [None]}, error_score="raise")
+        search.fit(X, y, offset=offset)
+    np.testing.assert_allclose(
+        _fold_scores(search),
+        [grid.cv_results_[f"split{k}_test_score"][0] for k in range(3)],
+    )
 
 
 def test_mlp_steps_stop_once_the_mlp_converged():
