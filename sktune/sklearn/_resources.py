@@ -582,8 +582,11 @@ def _new_state(
         raw_train = (
             _copy_rows(X_train) if pipeline and train_scores and not whole else None
         )
-        # Slicing shares the step objects: the estimator's steps are fitted.
-        X_train = estimator[:-1].fit_transform(X_train, y_train, **pre_params)
+        pre = estimator[:-1]
+        X_train = pre.fit_transform(X_train, y_train, **pre_params)
+        # The slice shares the step objects, but with ``memory`` it fits
+        # clones into its own list: the estimator takes the fitted steps.
+        estimator.steps = [*pre.steps, estimator.steps[-1]]
         if X_test is not None and not whole:
             X_test = _transform_rows(estimator, X_test)
             if raw_train is not None:

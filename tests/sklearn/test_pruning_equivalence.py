@@ -233,6 +233,35 @@ def test_stepped_pipeline_scores_as_cross_validate(pre, custom):
         np.testing.assert_allclose(got, ref[f"{part}_score"])
 
 
+@pytest.mark.parametrize("custom", [False, True])
+def test_cached_pipeline_is_scored_and_refitted_with_fitted_steps(custom, tmp_path):
+    # With memory=, Pipeline fits clones of the earlier steps into a slice's
+    # own list: the candidate must still be scored (and refitted) with them.
+    from sklearn.preprocessing import MinMaxScaler
+
+    pipe = Pipeline(
+        [
+            ("s", StandardScaler()),
+            ("m", MinMaxScaler()),
+            ("c", RandomForestClassifier(n_estimators=16, random_state=0)),
+        ],
+        memory=str(tmp_path),
+    )
+
+    def accuracy(estimator, X_eval, y_eval):
+        return float(np.mean(estimator.predict(X_eval) == y_eval))
+
+    search = _search(
+        pipe, {"c__max_depth": [3]}, scoring=accuracy if custom else "accuracy",
+        error_score="raise",
+    ).fit(X, y)  # fmt: skip
+    best = clone(pipe).set_params(c__max_depth=3)
+    ref = cross_validate(best, X, y, cv=CV, scoring="accuracy")["test_score"]
+    np.testing.assert_allclose(_fold_scores(search), ref)
+    expected = clone(best).fit(X, y).predict(X)
+    np.testing.assert_array_equal(search.best_estimator_.predict(X), expected)
+
+
 def test_routed_transform_metadata_reaches_the_steps_when_scored():
     # scoring=None with routing: Pipeline.score routes metadata to the steps'
     # transform, so the Pipeline itself is scored.
