@@ -236,13 +236,13 @@ def make_resource_plan(
     max_resources: int | str = "auto",
     factor: int | str = "auto",
     pruner: Any = None,
-    space_blocker: str | None = None,
+    space_sources: Sequence[Mapping[str, Any]] = (),
     fit_params: Mapping[str, Any] | None = None,
 ) -> ResourcePlan:
     """The plan of a ``resource`` value; ``"auto"`` means ``"folds"`` without
     pruning (see :func:`sktune.sklearn._resources.choose_resource`).
     ``factor`` and ``pruner`` set the schedule of stepped plans;
-    ``space_blocker`` and ``fit_params`` are passed to
+    ``space_sources`` and ``fit_params`` are passed to
     :func:`sktune.sklearn._resources.make_plan`.
 
     Examples
@@ -264,7 +264,7 @@ def make_resource_plan(
         max_resources=max_resources,
         factor=factor,
         pruner=pruner,
-        space_blocker=space_blocker,
+        space_sources=space_sources,
         fit_params=fit_params,
     )
 

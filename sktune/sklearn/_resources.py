@@ -245,25 +245,25 @@ def _is_bagging(estimator: Any) -> bool:
     return isinstance(estimator, BaseBagging)
 
 
-def space_partial_fit_blocker(
+def space_step_blocker(
     estimator: Any,
     sources: Sequence[Mapping[str, Any]],
-    blocker_of: Callable[[Any], str | None] | None = None,
+    blocker_of: Callable[[Any], str | None] = epochs_blocker,
 ) -> str | None:
     """A final step, or a setting of it, that the search space may give and
-    that cannot be trained in epochs (see :func:`epochs_blocker`), or None.
+    that ``blocker_of`` refuses (by default, what cannot be trained in
+    epochs, see :func:`epochs_blocker`; :func:`estimators_blocker` for
+    ``warm_start`` growth), or None.
 
     ``sources`` are the space's dicts of what the user gave (lists, choices
-    of estimators for the step, distributions). ``blocker_of`` checks one
-    final step instead of :func:`epochs_blocker` (:func:`estimators_blocker`
-    for ``resource="estimators"``).
+    of estimators for the step, distributions).
 
     Examples
     --------
     >>> from sklearn.linear_model import SGDClassifier
-    >>> space_partial_fit_blocker(SGDClassifier(), [{"early_stopping": [True]}])
+    >>> space_step_blocker(SGDClassifier(), [{"early_stopping": [True]}])
     'early_stopping=True'
-    >>> space_partial_fit_blocker(SGDClassifier(), [{"alpha": [0.1]}]) is None
+    >>> space_step_blocker(SGDClassifier(), [{"alpha": [0.1]}]) is None
     True
     """
     prefix = _step_prefix(estimator)
@@ -291,7 +291,7 @@ def space_partial_fit_blocker(
             for step, what in steps:
                 if not hasattr(step, "get_params"):
                     continue
-                blocker = (blocker_of or epochs_blocker)(step)
+                blocker = blocker_of(step)
                 if blocker is not None:
                     return blocker if "=" in blocker else f"{what} ({blocker})"
     return None
@@ -967,9 +967,9 @@ class _SteppedPlan(_Scheduled):
         ``min_resources``.
         """
         low, high = self.resolve(estimator)
-        rungs = pruner_rungs(self.pruner, high, study)
         if self.factor != "auto":
             return resource_schedule(low, high, int(self.factor))
+        rungs = pruner_rungs(self.pruner, high, study)
         if rungs is None:
             return resource_schedule(low, high, 2)
         first, factor = rungs
@@ -1233,13 +1233,14 @@ def make_plan(
     max_resources: int | str = "auto",
     factor: int | str = "auto",
     pruner: Any = None,
-    space_blocker: str | None = None,
+    space_sources: Sequence[Mapping[str, Any]] = (),
     fit_params: Mapping[str, Any] | None = None,
 ) -> ResourcePlan:
     """The plan of ``resource`` for ``estimator``; raises if the estimator
-    cannot be trained that way. ``space_blocker`` is a setting the search
-    space may give that the explicit ``resource`` ("epochs" or "estimators")
-    cannot train (:func:`space_partial_fit_blocker`). ``fit_params`` are the
+    cannot be trained that way. ``space_sources`` are the search space's
+    dicts: with a pruner, an explicit ``resource`` ("epochs" or
+    "estimators") refuses a final step or setting they may give that it
+    cannot train (:func:`space_step_blocker`). ``fit_params`` are the
     search's fit parameters: epochs need a ``partial_fit`` that takes them.
 
     Examples
@@ -1275,8 +1276,9 @@ def make_plan(
     if kind == "epochs":
         blocker = epochs_blocker(last, last_step_params(estimator, fit_params))
         where = f"{type(last).__name__} has"
-        if blocker is None and space_blocker is not None:
-            blocker, where = space_blocker, "the search space may set"
+        if blocker is None and pruning:
+            blocker = space_step_blocker(estimator, space_sources, epochs_blocker)
+            where = "the search space may set"
         if blocker is not None:
             raise ValueError(
                 "The 'resource' parameter of TPESearchCV must be 'epochs' only "
@@ -1286,8 +1288,9 @@ def make_plan(
         return EpochsPlan(min_resources, max_resources, factor, pruner)
     if kind == "estimators":
         blocker, where = estimators_blocker(last), f"{type(last).__name__} has"
-        if blocker is None and space_blocker is not None:
-            blocker, where = space_blocker, "the search space may set"
+        if blocker is None and pruning:
+            blocker = space_step_blocker(estimator, space_sources, estimators_blocker)
+            where = "the search space may set"
         if blocker is not None:
             raise ValueError(
                 "The 'resource' parameter of TPESearchCV must be 'estimators' "

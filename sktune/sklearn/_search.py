@@ -25,11 +25,6 @@ from sktune.samplers import BaseSampler, GridSampler
 from sktune.samplers._base import announce_budget
 from sktune.sklearn import _compat
 from sktune.sklearn._evaluate import RESOURCES, SearchContext, make_resource_plan
-from sktune.sklearn._resources import (
-    epochs_blocker,
-    estimators_blocker,
-    space_partial_fit_blocker,
-)
 from sktune.sklearn._results import (
     TrialRecord,
     build_cv_results,
@@ -512,15 +507,7 @@ class TPESearchCV(_compat.BaseSearchCV):
             max_resources=self.max_resources,
             factor=self.resource_factor,
             pruner=pruner,
-            space_blocker=(
-                space_partial_fit_blocker(
-                    estimator,
-                    space.sources,
-                    epochs_blocker if self.resource == "epochs" else estimators_blocker,
-                )
-                if pruning and self.resource in ("epochs", "estimators")
-                else None
-            ),
+            space_sources=space.sources,
             fit_params=routed.estimator.fit,
         )
 
